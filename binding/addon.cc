@@ -1,0 +1,20 @@
+// Module entry: only registration happens here; each binding file owns its calls.
+#include <napi.h>
+
+#include "registry.h"
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  using namespace cudnn_rnn::binding;
+  RegisterStorage(env, exports);
+  RegisterKernels(env, exports);
+  RegisterRandom(env, exports);
+  RegisterRnn(env, exports);
+  RegisterSystem(env, exports);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(cudnn_rnn, Init)

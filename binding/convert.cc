@@ -1,0 +1,101 @@
+#include "convert.h"
+
+#include <string>
+
+namespace cudnn_rnn {
+namespace binding {
+
+namespace {
+void FinalizeStorage(Napi::Env env, StorageHandle* handle) {
+  // Safety net only: lib/ frees storages explicitly (dispose/tidy) and keeps
+  // its own FinalizationRegistry; this catches a handle dropped by a bug.
+  if (handle->storage != nullptr) {
+    if (handle->storage->device.type == DeviceType::Cpu) {
+      Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(handle->storage->nbytes));
+    }
+    storage_free(handle->storage);
+  }
+  delete handle;
+}
+
+[[noreturn]] void ThrowType(const Napi::Env& env, const std::string& msg) {
+  throw Napi::TypeError::New(env, "cudnn-rnn native: " + msg);
+}
+}  // namespace
+
+Napi::External<StorageHandle> WrapStorage(Napi::Env env, Storage* storage) {
+  auto* handle = new StorageHandle{storage};
+  return Napi::External<StorageHandle>::New(env, handle, FinalizeStorage);
+}
+
+Storage* UnwrapStorage(const Napi::Value& value) {
+  if (!value.IsExternal()) ThrowType(value.Env(), "expected a storage handle");
+  StorageHandle* handle = value.As<Napi::External<StorageHandle>>().Data();
+  if (handle == nullptr || handle->storage == nullptr) {
+    Napi::Error err = Napi::Error::New(value.Env(), "cudnn-rnn native: storage was already freed");
+    err.Set("code", "ERR_CUDNN_RNN_DISPOSED");
+    throw err;
+  }
+  return handle->storage;
+}
+
+int64_t ToInt64(const Napi::Value& v) {
+  if (!v.IsNumber()) ThrowType(v.Env(), "expected a number");
+  return v.As<Napi::Number>().Int64Value();
+}
+
+double ToDouble(const Napi::Value& v) {
+  if (!v.IsNumber()) ThrowType(v.Env(), "expected a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+View ReadView(const Napi::CallbackInfo& info, size_t first) {
+  Napi::Env env = info.Env();
+  Storage* storage = UnwrapStorage(info[first]);
+  View view;
+  int64_t dtype = ToInt64(info[first + 1]);
+  if (dtype < 0 || dtype > 2) ThrowType(env, "bad dtype code");
+  view.dtype = static_cast<DType>(dtype);
+  int64_t offset = ToInt64(info[first + 2]);
+  if (!info[first + 3].IsArray() || !info[first + 4].IsArray()) ThrowType(env, "expected shape and strides arrays");
+  Napi::Array shape = info[first + 3].As<Napi::Array>();
+  Napi::Array strides = info[first + 4].As<Napi::Array>();
+  uint32_t ndim = shape.Length();
+  if (ndim > static_cast<uint32_t>(kMaxDims) || strides.Length() != ndim) ThrowType(env, "bad view rank");
+  view.ndim = static_cast<int>(ndim);
+  // Bounds: the furthest element reachable must lie inside the storage.
+  int64_t lo = offset, hi = offset, numel = 1;
+  for (uint32_t i = 0; i < ndim; ++i) {
+    view.shape[i] = ToInt64(shape.Get(i));
+    view.strides[i] = ToInt64(strides.Get(i));
+    if (view.shape[i] < 0) ThrowType(env, "negative size in view");
+    numel *= view.shape[i];
+    if (view.shape[i] > 0) {
+      int64_t reach = (view.shape[i] - 1) * view.strides[i];
+      if (reach < 0) lo += reach; else hi += reach;
+    }
+  }
+  int64_t capacity = static_cast<int64_t>(storage->nbytes / dtype_size(view.dtype));
+  if (numel > 0 && (lo < 0 || hi >= capacity)) {
+    throw Napi::RangeError::New(env, "cudnn-rnn native: view reaches outside its storage");
+  }
+  view.data = static_cast<char*>(storage->data) + offset * static_cast<int64_t>(dtype_size(view.dtype));
+  return view;
+}
+
+bool ReadOptionalView(const Napi::CallbackInfo& info, size_t first, View* out) {
+  if (info[first].IsNull() || info[first].IsUndefined()) return false;
+  *out = ReadView(info, first);
+  return true;
+}
+
+Napi::Error StatusToError(Napi::Env env, const Status& status) {
+  Napi::Error err = Napi::Error::New(env, status.message());
+  err.Set("code", status_code_name(status.code()));
+  return err;
+}
+
+void ThrowStatus(Napi::Env env, const Status& status) { throw StatusToError(env, status); }
+
+}  // namespace binding
+}  // namespace cudnn_rnn

@@ -1,0 +1,39 @@
+// Turning JS arguments into core structs and core Status into JS errors.
+// lib/ has validated everything already; these checks only keep a bug in
+// lib/ from turning into a crash.
+#pragma once
+#include <napi.h>
+
+#include "core/status.h"
+#include "core/storage.h"
+#include "core/view.h"
+
+namespace cudnn_rnn {
+namespace binding {
+
+// What a JS storage handle (an External) points at. `storage` becomes null
+// once freed, so a late GC finalizer or a second free is harmless.
+struct StorageHandle {
+  Storage* storage = nullptr;
+};
+
+Napi::External<StorageHandle> WrapStorage(Napi::Env env, Storage* storage);
+// Throws a JS Error if the handle is not a live storage.
+Storage* UnwrapStorage(const Napi::Value& handle);
+
+// A view is passed as five consecutive arguments:
+//   handle, dtype code, element offset, shape (number[]), strides (number[]).
+constexpr int kViewArgs = 5;
+View ReadView(const Napi::CallbackInfo& info, size_t first);
+// Same, but null/undefined at `first` gives has_value=false.
+bool ReadOptionalView(const Napi::CallbackInfo& info, size_t first, View* out);
+
+// Raises a JS Error with `code` (ERR_CUDNN_RNN_*) from a failed Status.
+void ThrowStatus(Napi::Env env, const Status& status);
+Napi::Error StatusToError(Napi::Env env, const Status& status);
+
+int64_t ToInt64(const Napi::Value& v);
+double ToDouble(const Napi::Value& v);
+
+}  // namespace binding
+}  // namespace cudnn_rnn
