@@ -1,0 +1,86 @@
+// The compiled addon, loaded once with node-gyp-build (build/Release first,
+// then prebuilds/<platform>-<arch>/). Everything native goes through here.
+import * as fs from 'fs';
+import * as path from 'path';
+
+/** A storage handle: an opaque native External. */
+export type StorageHandle = object & { readonly __storage: unique symbol };
+
+/** A view as five positional arguments: handle, dtype code, offset, shape, strides. */
+export type ViewArgs = [StorageHandle | null, number, number, number[], number[]];
+
+export interface BlasInfoNative {
+  vendor: string;
+  version: string;
+  path: string;
+  core: string;
+  config: string;
+  threads: number;
+  reason: string;
+  tried: string;
+}
+
+export type RnnConfigArray = [number, number, number, number, number, boolean, boolean];
+
+export interface NativeBinding {
+  storageAlloc(nbytes: number, deviceType: number, deviceIndex: number): StorageHandle;
+  storageFree(handle: StorageHandle): void;
+  storageWrite(handle: StorageHandle, byteOffset: number, data: ArrayBufferView): void;
+  storageRead(handle: StorageHandle, byteOffset: number, nbytes: number): ArrayBuffer;
+  hostBytesLive(): number;
+
+  unary(op: number, ...views: unknown[]): void;
+  binary(op: number, ...views: unknown[]): void;
+  binaryScalar(op: number, ...args: unknown[]): void;
+  axpy(...args: unknown[]): void;
+  copy(...views: unknown[]): void;
+  fill(...args: unknown[]): void;
+  arange(...args: unknown[]): void;
+  sum(...views: unknown[]): void;
+  maxDim(...args: unknown[]): void;
+  softmax(...args: unknown[]): void;
+  softmaxBackward(...args: unknown[]): void;
+  matmul(...views: unknown[]): void;
+  indexSelectRows(...views: unknown[]): void;
+  indexAddRows(...views: unknown[]): void;
+
+  manualSeed(seed: bigint): void;
+  initialSeed(): bigint;
+  uniformFill(...args: unknown[]): void;
+  normalFill(...args: unknown[]): void;
+  bernoulliScaledFill(...args: unknown[]): void;
+
+  rnnWeightLayout(cfg: RnnConfigArray): Array<[number, number, number]>;
+  rnnWeightNumel(cfg: RnnConfigArray): number;
+  rnnReserveNumel(cfg: RnnConfigArray, seqLen: number, batch: number): number;
+  rnnForward(...args: unknown[]): void;
+  rnnForwardAsync(...args: unknown[]): Promise<void>;
+  rnnBackward(...args: unknown[]): void;
+
+  blasInfo(): BlasInfoNative;
+  gemmBench(dtype: number, n: number, repeats: number, builtin: boolean): number;
+  napiVersion: number;
+}
+
+/** The folder holding our package.json (lib/ in development, dist/cjs/ when built). */
+export function packageRoot(): string {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`cudnn-rnn: cannot find the package root above ${__dirname}`);
+    dir = parent;
+  }
+  return dir;
+}
+
+function load(): NativeBinding {
+  // node-gyp-build resolves the package root's build/ or prebuilds/ folder.
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeBinding;
+  return nodeGypBuild(packageRoot());
+}
+
+export const native: NativeBinding = load();
+
+/** Absent optional view: keeps argument positions fixed. */
+export const NO_VIEW: ViewArgs = [null, 0, 0, [], []];
