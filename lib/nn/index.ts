@@ -1,0 +1,5 @@
+// The nn namespace: modules with PyTorch's names and behaviour.
+export { Module, pyFloat } from './module';
+export type { StateDict, LoadResult } from './module';
+export { RNNBase, RNN, GRU } from './rnn';
+export type { RNNOptions } from './rnn';

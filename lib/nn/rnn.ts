@@ -1,0 +1,344 @@
+// nn.RNN and nn.GRU: torch.nn.RNN/GRU's arguments, parameters, initialisation,
+// checks and messages; the computation is one backend call (ops/rnn.ts).
+import { resolveDevice, getDefaultDevice } from '../backend';
+import { noGrad } from '../autograd/grad-mode';
+import { Device, deviceName } from '../device';
+import { DType, FloatDType, isDType, torchDTypeName } from '../dtype';
+import { CodedError, checkOptionKeys, describe, typeError } from '../errors';
+import { keep } from '../memory';
+import { paramViews, rnnForward, rnnForwardAsync, rnnWeightLayout, RnnMode, RnnSpec, ParamSlot } from '../ops/rnn';
+import { contiguous, squeeze, transpose, unsqueeze } from '../ops/shape';
+import { checkTensor, Tensor } from '../tensor';
+import { Module, pyFloat } from './module';
+
+export interface RNNOptions {
+  numLayers?: number;
+  /** nn.RNN only. */
+  nonlinearity?: 'tanh' | 'relu';
+  bias?: boolean;
+  batchFirst?: boolean;
+  dropout?: number;
+  bidirectional?: boolean;
+  device?: string;
+  dtype?: FloatDType;
+}
+
+type GRUOptions = Omit<RNNOptions, 'nonlinearity'>;
+
+const COMMON_KEYS = ['numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional', 'device', 'dtype'];
+
+function pyType(v: unknown): string {
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'string') return 'str';
+  if (v === null) return 'NoneType';
+  return typeof v;
+}
+
+function checkSize(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new TypeError(`${name} should be of type int, got: ${pyType(value)} (${describe(value)})`);
+  }
+  if (value <= 0) throw new RangeError(`${name} must be greater than zero`);
+  return value;
+}
+
+function checkFlag(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new TypeError(`${name} should be of type bool, got: ${pyType(value)} (${describe(value)})`);
+  return value;
+}
+
+function checkDropout(value: unknown): number {
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || value > 1) {
+    throw new RangeError(`dropout should be a number in range [0, 1] representing the probability of an element being zeroed (got ${describe(value)})`);
+  }
+  return value;
+}
+
+/** Shared by RNN and GRU (PyTorch's RNNBase). */
+export abstract class RNNBase extends Module {
+  readonly mode: RnnMode;
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly numLayers: number;
+  readonly bias: boolean;
+  readonly batchFirst: boolean;
+  readonly bidirectional: boolean;
+  /** Read at every forward, like PyTorch's self.dropout. */
+  dropout: number;
+  /** Parameter names in PyTorch's order (weight_ih_l0, ..., bias_hh_l1_reverse). */
+  readonly flatWeightsNames: string[];
+  /** @internal the flat weight buffer the parameters are views of. */
+  private flat: Tensor;
+  private slots: ParamSlot[];
+  private dtypeValue: FloatDType;
+
+  [param: `weight_${string}` | `bias_${string}`]: Tensor;
+
+  protected constructor(mode: RnnMode, where: string, inputSize: unknown, hiddenSize: unknown, third: unknown, fourth: unknown, extraKeys: string[]) {
+    super();
+    const options = RNNBase.collectOptions(where, third, fourth, extraKeys);
+    this.mode = mode;
+    const dropout = options.dropout ?? 0;
+    checkDropout(dropout);
+    const numLayersArg = options.numLayers ?? 1;
+    if (dropout > 0 && numLayersArg === 1) {
+      process.emitWarning(
+        `dropout option adds dropout after all but last recurrent layer, so non-zero dropout expects num_layers greater than 1, but got dropout=${pyFloat(dropout)} and num_layers=${numLayersArg}`,
+        { type: 'UserWarning', code: 'CUDNN_RNN_DROPOUT_SINGLE_LAYER' });
+    }
+    this.bias = checkFlag('bias', options.bias ?? true);
+    this.batchFirst = checkFlag('batch_first', options.batchFirst ?? false);
+    this.inputSize = checkSize('input_size', inputSize);
+    this.hiddenSize = checkSize('hidden_size', hiddenSize);
+    if (typeof numLayersArg !== 'number' || !Number.isInteger(numLayersArg)) {
+      throw new TypeError(`num_layers should be of type int, got: ${pyType(numLayersArg)} (${describe(numLayersArg)})`);
+    }
+    if (numLayersArg <= 0) throw new RangeError('num_layers must be greater than zero');
+    this.numLayers = numLayersArg;
+    this.bidirectional = checkFlag('bidirectional', options.bidirectional ?? false);
+    this.dropout = dropout;
+    if (options.dtype !== undefined && options.dtype !== 'float32' && options.dtype !== 'float64') {
+      throw typeError(where, 'options.dtype', "'float32' or 'float64'", options.dtype);
+    }
+    this.dtypeValue = options.dtype ?? 'float32';
+    const device = options.device === undefined ? getDefaultDevice() : resolveDevice(where, options.device);
+
+    const { numel, slots } = rnnWeightLayout(this.spec());
+    this.slots = slots;
+    this.flatWeightsNames = RNNBase.paramNames(this.numLayers, this.bidirectional, this.bias);
+    this.flat = keep(Tensor.empty([numel], this.dtypeValue, device));
+    this.installParams();
+    this.resetParameters();
+  }
+
+  private static collectOptions(where: string, third: unknown, fourth: unknown, extraKeys: string[]): RNNOptions {
+    let options: unknown = {};
+    let numLayers: unknown;
+    if (typeof third === 'number' || (third !== undefined && typeof third !== 'object')) {
+      numLayers = third;
+      options = fourth ?? {};
+    } else if (third !== undefined) {
+      if (fourth !== undefined) throw typeError(where, 'the fourth argument', 'absent when the third is an options object', fourth);
+      options = third;
+    }
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) throw typeError(where, 'options', 'an object', options);
+    if ('projSize' in options || 'proj_size' in options) {
+      throw new RangeError('proj_size argument is only supported for LSTM, not RNN or GRU');
+    }
+    checkOptionKeys(where, options, [...COMMON_KEYS, ...extraKeys]);
+    const o = { ...(options as RNNOptions) };
+    if (numLayers !== undefined) {
+      if ((options as RNNOptions).numLayers !== undefined) throw new TypeError(`${where}: numLayers given both as an argument and in options`);
+      o.numLayers = numLayers as number;
+    }
+    return o;
+  }
+
+  private static paramNames(numLayers: number, bidirectional: boolean, bias: boolean): string[] {
+    const names: string[] = [];
+    for (let l = 0; l < numLayers; ++l) {
+      for (let d = 0; d < (bidirectional ? 2 : 1); ++d) {
+        const s = `l${l}${d === 1 ? '_reverse' : ''}`;
+        names.push(`weight_ih_${s}`, `weight_hh_${s}`);
+        if (bias) names.push(`bias_ih_${s}`, `bias_hh_${s}`);
+      }
+    }
+    return names;
+  }
+
+  /** @internal */
+  spec(): RnnSpec {
+    return {
+      mode: this.mode, dtype: this.dtypeValue, inputSize: this.inputSize, hiddenSize: this.hiddenSize,
+      numLayers: this.numLayers, bidirectional: this.bidirectional, bias: this.bias,
+    };
+  }
+
+  get dtype(): FloatDType {
+    return this.dtypeValue;
+  }
+
+  get device(): string {
+    return this.flat.device;
+  }
+
+  private installParams(): void {
+    const views = paramViews(this.flat, this.slots);
+    views.forEach((v, i) => this.registerParameter(this.flatWeightsNames[i], v));
+  }
+
+  /** PyTorch's reset_parameters: every parameter ~ U(-1/sqrt(H), 1/sqrt(H)) in order. */
+  resetParameters(): void {
+    const stdv = 1 / Math.sqrt(this.hiddenSize);
+    noGrad(() => {
+      for (const p of this.parameters()) p.uniform_(-stdv, stdv);
+    });
+  }
+
+  protected override applyConversion(spec: { dtype?: DType; device?: string }): void {
+    let dtype = this.dtypeValue;
+    if (spec.dtype !== undefined) {
+      if (!isDType(spec.dtype) || spec.dtype === 'int32') throw typeError('to', 'dtype', "'float32' or 'float64'", spec.dtype);
+      dtype = spec.dtype;
+    }
+    const device: Device = spec.device === undefined ? this.flat.deviceObj : resolveDevice('to', spec.device);
+    if (dtype === this.dtypeValue && deviceName(device) === this.flat.device) return;
+    const old = this.flat;
+    const next = keep(noGrad(() => old.to({ dtype, device: deviceName(device) })));
+    for (const p of this.parameters()) p.dispose();
+    old.dispose();
+    this.flat = next;
+    this.dtypeValue = dtype;
+    this.installParams();
+  }
+
+  override dispose(): void {
+    super.dispose();
+    this.flat.dispose();
+  }
+
+  protected override extraRepr(): string {
+    let s = `${this.inputSize}, ${this.hiddenSize}`;
+    if (this.numLayers !== 1) s += `, num_layers=${this.numLayers}`;
+    if (!this.bias) s += ', bias=False';
+    if (this.batchFirst) s += ', batch_first=True';
+    if (this.dropout !== 0) s += `, dropout=${pyFloat(this.dropout)}`;
+    if (this.bidirectional) s += ', bidirectional=True';
+    return s;
+  }
+
+  /** Validates and brings input/hx to the kernel's layout, as PyTorch's forward does. */
+  private prepareInputs(input: unknown, hx: unknown): { x: Tensor; h: Tensor | null; unbatched: boolean; temps: Tensor[] } {
+    const where = this.typeName;
+    const x0 = checkTensor(`${where}.forward`, 'input', input);
+    if (x0.ndim !== 2 && x0.ndim !== 3) {
+      const noun = this.mode === 'GRU' ? '' : ' tensor';
+      throw new RangeError(`${where}: Expected input to be 2D or 3D, got ${x0.ndim}D${noun} instead`);
+    }
+    const h0 = hx === undefined || hx === null ? null : checkTensor(`${where}.forward`, 'hx', hx);
+    const unbatched = x0.ndim === 2;
+    if (h0 !== null) {
+      if (unbatched && h0.ndim !== 2) throw new RangeError(`For unbatched 2-D input, hx should also be 2-D but got ${h0.ndim}-D tensor`);
+      if (!unbatched && h0.ndim !== 3) throw new RangeError(`For batched 3-D input, hx should also be 3-D but got ${h0.ndim}-D tensor`);
+    }
+    if (x0.dtype !== this.dtypeValue) {
+      throw new TypeError(`RNN input dtype (${torchDTypeName(x0.dtype)}) does not match weight dtype (${torchDTypeName(this.dtypeValue)}). Convert input: input.to(${torchDTypeName(this.dtypeValue)}), or convert model: model.to(${torchDTypeName(x0.dtype)})`);
+    }
+    if (x0.device !== this.flat.device) {
+      throw new CodedError(`Input and parameter tensors are not at the same device, found input tensor at ${x0.device} and parameter tensor at ${this.flat.device}`, 'ERR_CUDNN_RNN_DEVICE_MISMATCH');
+    }
+    const temps: Tensor[] = [];
+    const track = (t: Tensor, from: Tensor): Tensor => {
+      if (t !== from) temps.push(t);
+      return t;
+    };
+    let x = x0;
+    if (unbatched) x = track(unsqueeze(x, this.batchFirst ? 0 : 1), x);
+    if (x.shape[2] !== this.inputSize) {
+      temps.forEach((t) => t.dispose());
+      throw new RangeError(`input.size(-1) must be equal to input_size. Expected ${this.inputSize}, got ${x.shape[2]}`);
+    }
+    const batch = this.batchFirst ? x.shape[0] : x.shape[1];
+    let h = h0;
+    if (h !== null) {
+      if (unbatched) h = track(unsqueeze(h, 1), h);
+      const expected = [this.numLayers * (this.bidirectional ? 2 : 1), batch, this.hiddenSize];
+      if (h.shape.some((s, i) => s !== expected[i])) {
+        temps.forEach((t) => t.dispose());
+        throw new RangeError(`Expected hidden size (${expected.join(', ')}), got [${h.shape.join(', ')}]`);
+      }
+      if (h.dtype !== this.dtypeValue) {
+        temps.forEach((t) => t.dispose());
+        throw new TypeError(`hx dtype (${torchDTypeName(h.dtype)}) does not match weight dtype (${torchDTypeName(this.dtypeValue)})`);
+      }
+      if (h.device !== this.flat.device) {
+        temps.forEach((t) => t.dispose());
+        throw new CodedError(`Input and hidden tensors are not at the same device, found input tensor at ${x0.device} and hidden tensor at ${h.device}`, 'ERR_CUDNN_RNN_DEVICE_MISMATCH');
+      }
+      h = track(contiguous(h), h);
+    }
+    const seqLen = this.batchFirst ? x.shape[1] : x.shape[0];
+    if (seqLen === 0) {
+      temps.forEach((t) => t.dispose());
+      throw new RangeError('Expected sequence length to be larger than 0 in RNN');
+    }
+    if (this.batchFirst) x = track(transpose(x, 0, 1), x);
+    x = track(contiguous(x), x);
+    checkDropout(this.dropout);
+    return { x, h, unbatched, temps };
+  }
+
+  private finishOutputs(y: Tensor, hy: Tensor, unbatched: boolean): [Tensor, Tensor] {
+    // Each step is a view; the replaced tensor objects are disposed (their
+    // storage lives on in the views, and the graph keeps what it needs).
+    const replace = (from: Tensor, to: Tensor): Tensor => {
+      if (to !== from) from.dispose();
+      return to;
+    };
+    let out = y;
+    let hn = hy;
+    if (this.batchFirst) out = replace(out, transpose(out, 0, 1));
+    if (unbatched) {
+      out = replace(out, squeeze(out, this.batchFirst ? 0 : 1));
+      hn = replace(hn, squeeze(hn, 1));
+    }
+    return [out, hn];
+  }
+
+  /**
+   * Runs the network over a sequence. input: (L, N, H_in), or (N, L, H_in)
+   * with batchFirst, or unbatched (L, H_in); hx: (D*numLayers, N, H) or
+   * (D*numLayers, H), zeros when omitted. Returns [output, hN].
+   */
+  forward(input: Tensor, hx?: Tensor | null): [Tensor, Tensor] {
+    const { x, h, unbatched, temps } = this.prepareInputs(input, hx);
+    const [y, hy] = rnnForward(this.spec(), x, h, this.flat, this.parameters(), this.slots, { training: this.training, dropout: this.dropout, temps });
+    return this.finishOutputs(y, hy, unbatched);
+  }
+
+  /** forward() on a worker thread: the event loop keeps serving while it runs. */
+  async forwardAsync(input: Tensor, hx?: Tensor | null): Promise<[Tensor, Tensor]> {
+    const { x, h, unbatched, temps } = this.prepareInputs(input, hx);
+    const [y, hy] = await rnnForwardAsync(this.spec(), x, h, this.flat, this.parameters(), this.slots, { training: this.training, dropout: this.dropout, temps });
+    return this.finishOutputs(y, hy, unbatched);
+  }
+}
+
+/** torch.nn.RNN: h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu). */
+export class RNN extends RNNBase {
+  readonly nonlinearity: 'tanh' | 'relu';
+
+  constructor(inputSize: number, hiddenSize: number, numLayers?: number, options?: RNNOptions);
+  constructor(inputSize: number, hiddenSize: number, options?: RNNOptions);
+  constructor(inputSize: number, hiddenSize: number, third?: number | RNNOptions, fourth?: RNNOptions) {
+    const opts = (typeof third === 'object' && third !== null ? third : fourth) as RNNOptions | undefined;
+    const nonlinearity = opts?.nonlinearity ?? 'tanh';
+    if (nonlinearity !== 'tanh' && nonlinearity !== 'relu') {
+      throw new RangeError(`Unknown nonlinearity '${String(nonlinearity)}'. Select from 'tanh' or 'relu'.`);
+    }
+    super(nonlinearity === 'tanh' ? 'RNN_TANH' : 'RNN_RELU', 'RNN', inputSize, hiddenSize, third, fourth, ['nonlinearity']);
+    this.nonlinearity = nonlinearity;
+  }
+
+  protected override get typeName(): string {
+    return 'RNN';
+  }
+}
+
+/** torch.nn.GRU (gates r|z|n, n = tanh(W_in x + b_in + r*(W_hn h + b_hn))). */
+export class GRU extends RNNBase {
+  constructor(inputSize: number, hiddenSize: number, numLayers?: number, options?: GRUOptions);
+  constructor(inputSize: number, hiddenSize: number, options?: GRUOptions);
+  constructor(inputSize: number, hiddenSize: number, third?: number | GRUOptions, fourth?: GRUOptions) {
+    const opts = (typeof third === 'object' && third !== null ? third : fourth) as Record<string, unknown> | undefined;
+    if (opts !== undefined && 'nonlinearity' in opts) {
+      throw new TypeError("GRU: unknown option \"nonlinearity\" (only nn.RNN has a nonlinearity)");
+    }
+    super('GRU', 'GRU', inputSize, hiddenSize, third, fourth, []);
+  }
+
+  protected override get typeName(): string {
+    return 'GRU';
+  }
+}

@@ -1,0 +1,164 @@
+// The RNN op behind nn.RNN/nn.GRU: one native call for the whole multi-layer
+// sequence forward, one for the backward (DESIGN.md decision 2). Inputs are
+// already time-major and contiguous; nn/rnn.ts handles layouts and checks.
+import { DTYPE_CODE, FloatDType } from '../dtype';
+import { isGradEnabled } from '../autograd/grad-mode';
+import { native, NO_VIEW, RnnConfigArray, ViewArgs } from '../native';
+import { Storage } from '../storage';
+import { Tensor } from '../tensor';
+import { viewOf } from './shape';
+import { emptyLike, record } from './util';
+
+export type RnnMode = 'RNN_RELU' | 'RNN_TANH' | 'LSTM' | 'GRU';
+
+/** cuDNN's cudnnRNNMode_t values, shared with src/cpu/rnn.h. */
+const MODE_CODE: Record<RnnMode, number> = { RNN_RELU: 0, RNN_TANH: 1, LSTM: 2, GRU: 3 };
+
+export interface RnnSpec {
+  mode: RnnMode;
+  dtype: FloatDType;
+  inputSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  bidirectional: boolean;
+  bias: boolean;
+}
+
+export interface ParamSlot {
+  offset: number;
+  shape: number[];
+}
+
+function configArray(spec: RnnSpec): RnnConfigArray {
+  return [MODE_CODE[spec.mode], DTYPE_CODE[spec.dtype], spec.inputSize, spec.hiddenSize, spec.numLayers, spec.bidirectional, spec.bias];
+}
+
+/** Where each parameter lives in the flat weight buffer, in PyTorch's order. */
+export function rnnWeightLayout(spec: RnnSpec): { numel: number; slots: ParamSlot[] } {
+  const cfg = configArray(spec);
+  const slots = native.rnnWeightLayout(cfg).map(([offset, rows, cols]) => ({ offset, shape: cols === 0 ? [rows] : [rows, cols] }));
+  return { numel: native.rnnWeightNumel(cfg), slots };
+}
+
+/** The parameters as views into `flat` at the layout's slots. */
+export function paramViews(flat: Tensor, slots: ParamSlot[]): Tensor[] {
+  return slots.map((s) => {
+    const strides = s.shape.length === 2 ? [s.shape[1], 1] : [1];
+    return viewOf(flat, s.shape, strides, flat.offset + s.offset);
+  });
+}
+
+const view = (t: Tensor | null): ViewArgs => (t === null ? NO_VIEW : t._view());
+
+interface Prepared {
+  cfg: RnnConfigArray;
+  seqLen: number;
+  batch: number;
+  y: Tensor;
+  hy: Tensor;
+  reserve: Tensor | null;
+  args: unknown[];
+}
+
+function prepare(spec: RnnSpec, x: Tensor, hx: Tensor | null, flat: Tensor, wantsReserve: boolean, dropout: number): Prepared {
+  const cfg = configArray(spec);
+  const [seqLen, batch] = x.shape;
+  const dirs = spec.bidirectional ? 2 : 1;
+  const y = emptyLike(x, [seqLen, batch, dirs * spec.hiddenSize]);
+  const hy = emptyLike(x, [spec.numLayers * dirs, batch, spec.hiddenSize]);
+  const reserve = wantsReserve ? emptyLike(x, [native.rnnReserveNumel(cfg, seqLen, batch)]) : null;
+  const args = [cfg, seqLen, batch, ...x._view(), ...view(hx), ...flat._view(), ...y._view(), ...hy._view(), ...view(reserve), dropout];
+  return { cfg, seqLen, batch, y, hy, reserve, args };
+}
+
+export interface RnnRunOptions {
+  /** Training mode: dropout between layers is active. */
+  training: boolean;
+  dropout: number;
+  /**
+   * Layout temporaries the caller made on the way in (transposed/contiguous
+   * input, unsqueezed hx). The backward node may have saved them, so they are
+   * disposed with the node when a graph is recorded, else right away.
+   */
+  temps: Tensor[];
+}
+
+function needsReserve(spec: RnnSpec, gradNeeded: boolean, options: RnnRunOptions): boolean {
+  // Dropout masks live in the reserve, so training-mode dropout needs one even without autograd.
+  return gradNeeded || (options.training && options.dropout > 0 && spec.numLayers > 1);
+}
+
+function gradNeededFor(x: Tensor, hx: Tensor | null, params: Tensor[]): boolean {
+  return isGradEnabled() && (x.requiresGrad || (hx?.requiresGrad ?? false) || params.some((p) => p.requiresGrad));
+}
+
+function recordBackward(spec: RnnSpec, p: Prepared, x: Tensor, hx: Tensor | null, flat: Tensor, params: Tensor[], slots: ParamSlot[], temps: Tensor[]): void {
+  const reserve = p.reserve as Tensor;
+  // PyTorch names this node CudnnRnnBackward0 on the GPU; ours is the same fused op on every backend.
+  record([p.y, p.hy], 'CudnnRnnBackward0', [x, hx, ...params], ([dy, dhy]) => {
+    const wantDx = x.requiresGrad;
+    const wantDhx = hx !== null && hx.requiresGrad;
+    const wantDw = params.some((q) => q.requiresGrad);
+    const dyc = dy === null ? null : dy.isContiguous ? dy : dy.contiguous();
+    const dhyc = dhy === null ? null : dhy.isContiguous ? dhy : dhy.contiguous();
+    const dx = wantDx ? emptyLike(x) : null;
+    const dhx = wantDhx ? emptyLike(hx as Tensor) : null;
+    const dw = wantDw ? emptyLike(flat) : null;
+    try {
+      native.rnnBackward(p.cfg, p.seqLen, p.batch, ...x._view(), ...view(hx), ...flat._view(), ...reserve._view(),
+        ...view(dyc), ...view(dhyc), ...view(dx), ...view(dhx), ...view(dw));
+    } finally {
+      if (dyc !== null && dyc !== dy) dyc.dispose();
+      if (dhyc !== null && dhyc !== dhy) dhyc.dispose();
+    }
+    const dws = dw === null ? params.map(() => null) : paramViews(dw, slots).map((g, i) => (params[i].requiresGrad ? g : (g.dispose(), null)));
+    dw?.dispose();
+    return [dx, dhx, ...dws];
+  }, { saved: hx === null ? [x, flat] : [x, hx, flat], owned: [reserve, ...temps] });
+}
+
+/** After a successful forward: record the backward, or free what only it would need. */
+function settle(spec: RnnSpec, p: Prepared, x: Tensor, hx: Tensor | null, flat: Tensor, params: Tensor[], slots: ParamSlot[], gradNeeded: boolean, temps: Tensor[]): void {
+  if (gradNeeded) {
+    recordBackward(spec, p, x, hx, flat, params, slots, temps);
+  } else {
+    p.reserve?.dispose();
+    for (const t of temps) t.dispose();
+  }
+}
+
+/**
+ * Runs the whole sequence. x: (T, N, I) contiguous; hx: (L*D, N, H)
+ * contiguous or null for zeros; flat: the weight buffer whose views `params`
+ * are. Returns [y (T, N, D*H), hy (L*D, N, H)].
+ */
+export function rnnForward(spec: RnnSpec, x: Tensor, hx: Tensor | null, flat: Tensor, params: Tensor[], slots: ParamSlot[], options: RnnRunOptions): [Tensor, Tensor] {
+  const gradNeeded = gradNeededFor(x, hx, params);
+  const p = prepare(spec, x, hx, flat, needsReserve(spec, gradNeeded, options), options.training ? options.dropout : 0);
+  try {
+    native.rnnForward(...p.args);
+  } catch (err) {
+    for (const t of [p.y, p.hy, p.reserve, ...options.temps]) t?.dispose();
+    throw err;
+  }
+  settle(spec, p, x, hx, flat, params, slots, gradNeeded, options.temps);
+  return [p.y, p.hy];
+}
+
+/** The same computation on libuv's thread pool; storages stay alive until it settles. */
+export async function rnnForwardAsync(spec: RnnSpec, x: Tensor, hx: Tensor | null, flat: Tensor, params: Tensor[], slots: ParamSlot[], options: RnnRunOptions): Promise<[Tensor, Tensor]> {
+  const gradNeeded = gradNeededFor(x, hx, params);
+  const p = prepare(spec, x, hx, flat, needsReserve(spec, gradNeeded, options), options.training ? options.dropout : 0);
+  const pinned: Storage[] = [x, hx, flat, p.y, p.hy, p.reserve].filter((t): t is Tensor => t !== null).map((t) => t._storage);
+  for (const s of pinned) s.retain();
+  try {
+    await native.rnnForwardAsync(...p.args);
+  } catch (err) {
+    for (const t of [p.y, p.hy, p.reserve, ...options.temps]) t?.dispose();
+    throw err;
+  } finally {
+    for (const s of pinned) s.release();
+  }
+  settle(spec, p, x, hx, flat, params, slots, gradNeeded, options.temps);
+  return [p.y, p.hy];
+}
