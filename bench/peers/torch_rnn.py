@@ -1,0 +1,87 @@
+#!/usr/bin/python3
+"""PyTorch peer for bench/run.js: times nn.RNN/nn.GRU forward (inference) and
+forward+backward on the configs given as JSON on argv[1]; prints JSON.
+
+Run by bench/run.js with Debian's python3-torch, 2 threads, OMP_WAIT_POLICY=PASSIVE
+and OPENBLAS_CORETYPE set to the core our loader selected, so the peer runs at
+its best on this machine. Optionally exports each config to ONNX (argv[2] = dir)
+for the onnxruntime-node peer.
+"""
+import json
+import os
+import statistics
+import sys
+import time
+
+import torch
+
+torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
+
+
+def build(cfg, device="cpu"):
+    kw = dict(num_layers=cfg["layers"], bidirectional=cfg["bidirectional"])
+    if cfg["mode"] == "GRU":
+        m = torch.nn.GRU(cfg["I"], cfg["H"], **kw)
+    else:
+        m = torch.nn.RNN(cfg["I"], cfg["H"], nonlinearity="tanh" if cfg["mode"] == "RNN_TANH" else "relu", **kw)
+    return m.to(device)
+
+
+def median_ms(fn, runs, warmup, sync=lambda: None):
+    for _ in range(warmup):
+        fn()
+    sync()
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        sync()
+        times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times)
+
+
+def main():
+    configs = json.loads(sys.argv[1])
+    onnx_dir = sys.argv[2] if len(sys.argv) > 2 and sys.argv[2] else None
+    device = os.environ.get("BENCH_DEVICE", "cpu")
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    if device == "cuda":
+        torch.backends.cudnn.allow_tf32 = False
+    out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "results": {}}
+    for cfg in configs:
+        torch.manual_seed(0)
+        m = build(cfg, device)
+        D = 2 if cfg["bidirectional"] else 1
+        x = torch.randn(cfg["L"], cfg["N"], cfg["I"], device=device)
+        h0 = torch.zeros(cfg["layers"] * D, cfg["N"], cfg["H"], device=device)
+        runs = cfg.get("runs", 20)
+        m.eval()
+
+        def fwd():
+            with torch.no_grad():
+                m(x, h0)
+
+        fwd_ms = median_ms(fwd, runs, max(3, runs // 5), sync)
+        m.train()
+        xg = x.clone().requires_grad_(True)
+        hg = h0.clone().requires_grad_(True)
+
+        def fwd_bwd():
+            m.zero_grad(set_to_none=True)
+            xg.grad = None
+            hg.grad = None
+            y, hy = m(xg, hg)
+            (y.sum() + hy.sum()).backward()
+
+        train_ms = median_ms(fwd_bwd, max(5, runs // 2), 3, sync)
+        out["results"][cfg["name"]] = {"forward_ms": fwd_ms, "train_ms": train_ms}
+        if onnx_dir:
+            m.eval()
+            path = os.path.join(onnx_dir, cfg["name"] + ".onnx")
+            torch.onnx.export(m, (x, h0), path, input_names=["x", "h0"], output_names=["y", "hy"], opset_version=14)
+            out["results"][cfg["name"]]["onnx"] = path
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

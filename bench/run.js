@@ -1,0 +1,208 @@
+#!/usr/bin/env node
+// `npm run bench [-- --device cpu|cuda] [--runs N] [--only name,name]`
+// Times nn.RNN/nn.GRU forward (inference) and forward+backward on the shapes
+// of bench/configs.json (a copy of shared/bench/configs.json), beside the
+// peers measured in the same run: PyTorch (Debian's python3-torch, tuned) and
+// onnxruntime-node (forward) when installed. Prints medians and ratios.
+'use strict';
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { execFileSync } = require('child_process');
+
+const lib = require('../dist/cjs/index.js');
+const { native } = require('../dist/cjs/native.js');
+const { nn, tidy, noGrad, manualSeed, randn, zeros, versions } = lib;
+
+function parseArgs(argv) {
+  const args = { device: 'cpu', runs: 30, only: null, peers: true };
+  for (let i = 0; i < argv.length; ++i) {
+    const a = argv[i];
+    if (a === '--device') args.device = argv[++i];
+    else if (a === '--runs') args.runs = Number(argv[++i]);
+    else if (a === '--only') args.only = argv[++i].split(',');
+    else if (a === '--no-peers') args.peers = false;
+    else throw new Error(`bench: unknown argument ${a}`);
+  }
+  return args;
+}
+
+function median(xs) {
+  const s = xs.slice().sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function timeMs(fn, runs, warmup) {
+  for (let i = 0; i < warmup; ++i) fn();
+  const times = [];
+  for (let i = 0; i < runs; ++i) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return median(times);
+}
+
+/** Forward FLOPs: per layer and direction, input and recurrent GEMMs. */
+function forwardFlops(c) {
+  const G = c.mode === 'GRU' ? 3 : 1;
+  const D = c.bidirectional ? 2 : 1;
+  let flops = 0;
+  for (let l = 0; l < c.layers; ++l) {
+    const inSize = l === 0 ? c.I : D * c.H;
+    flops += D * 2 * c.L * c.N * G * c.H * (inSize + c.H);
+  }
+  return flops;
+}
+
+function runsFor(c, base) {
+  // Small configs get many runs (noise), big ones fewer (time).
+  const gflop = forwardFlops(c) / 1e9;
+  return Math.max(10, Math.min(base * 20, Math.round(base / Math.max(gflop, 0.05))));
+}
+
+function buildModule(c) {
+  const opts = { numLayers: c.layers, bidirectional: c.bidirectional };
+  if (c.mode === 'GRU') return new nn.GRU(c.I, c.H, opts);
+  return new nn.RNN(c.I, c.H, { ...opts, nonlinearity: c.mode === 'RNN_TANH' ? 'tanh' : 'relu' });
+}
+
+function benchOurs(c, runs) {
+  manualSeed(0);
+  const m = buildModule(c);
+  const D = c.bidirectional ? 2 : 1;
+  const x = randn([c.L, c.N, c.I]);
+  const h0 = zeros([c.layers * D, c.N, c.H]);
+  m.eval();
+  const forwardMs = timeMs(() => noGrad(() => tidy(() => m.forward(x, h0))), runs, Math.max(3, runs >> 3));
+  m.train();
+  const xg = x.clone().requiresGrad_();
+  const hg = h0.clone().requiresGrad_();
+  const step = () => tidy(() => {
+    m.zeroGrad();
+    xg.grad?.dispose(); xg.grad = null;
+    hg.grad?.dispose(); hg.grad = null;
+    const [y, hy] = m.forward(xg, hg);
+    y.sum().add(hy.sum()).backward();
+  });
+  const trainMs = timeMs(step, Math.max(5, runs >> 1), 3);
+  m.dispose();
+  [x, h0, xg, hg].forEach((t) => t.dispose());
+  return { forwardMs, trainMs };
+}
+
+function torchPeer(configs, device, onnxDir, runs) {
+  const python = '/usr/bin/python3';
+  if (!fs.existsSync(python)) return { error: `${python} not found` };
+  const blas = versions().blas;
+  const env = {
+    ...process.env,
+    OMP_NUM_THREADS: String(blas.threads || 2),
+    BENCH_THREADS: String(blas.threads || 2),
+    OMP_WAIT_POLICY: 'PASSIVE',
+    BENCH_DEVICE: device,
+  };
+  // Give PyTorch's OpenBLAS the same kernels ours uses, so the peer is at its best.
+  if (blas.vendor === 'OpenBLAS' && blas.core && !process.env.OPENBLAS_CORETYPE) env.OPENBLAS_CORETYPE = blas.core;
+  try {
+    const payload = JSON.stringify(configs.map((c) => ({ ...c, runs: runsFor(c, runs) })));
+    const out = execFileSync(python, [path.join(__dirname, 'peers', 'torch_rnn.py'), payload, onnxDir || ''], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 24 });
+    return JSON.parse(out.trim().split('\n').pop());
+  } catch (err) {
+    return { error: (err.stderr || err.message || String(err)).toString().trim().split('\n').slice(-2).join(' ') };
+  }
+}
+
+async function ortPeer(configs, torchResults, runs) {
+  let ort;
+  try {
+    ort = require('onnxruntime-node');
+  } catch {
+    return { error: 'onnxruntime-node is not installed (npm install --no-save onnxruntime-node)' };
+  }
+  const out = { results: {} };
+  for (const c of configs) {
+    const file = torchResults?.results?.[c.name]?.onnx;
+    if (!file || !fs.existsSync(file)) continue;
+    const session = await ort.InferenceSession.create(file, { intraOpNumThreads: versions().blas.threads || 2, interOpNumThreads: 1 });
+    const D = c.bidirectional ? 2 : 1;
+    const x = new ort.Tensor('float32', new Float32Array(c.L * c.N * c.I).fill(0.1), [c.L, c.N, c.I]);
+    const h0 = new ort.Tensor('float32', new Float32Array(c.layers * D * c.N * c.H), [c.layers * D, c.N, c.H]);
+    const n = runsFor(c, runs);
+    for (let i = 0; i < Math.max(3, n >> 3); ++i) await session.run({ x, h0 });
+    const times = [];
+    for (let i = 0; i < n; ++i) {
+      const t0 = process.hrtime.bigint();
+      await session.run({ x, h0 });
+      times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    out.results[c.name] = { forward_ms: median(times) };
+    await session.release?.();
+  }
+  out.version = require('onnxruntime-node/package.json').version;
+  return out;
+}
+
+function fmt(x, digits = 3) {
+  if (x === undefined || x === null || Number.isNaN(x)) return '-';
+  return x >= 100 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toPrecision(digits);
+}
+
+function table(rows) {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+  return rows.map((r) => r.map((v, i) => String(v).padStart(widths[i])).join('  ')).join('\n');
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const all = JSON.parse(fs.readFileSync(path.join(__dirname, 'configs.json'), 'utf8'));
+  let configs = all[args.device];
+  if (!configs) throw new Error(`bench: no configs for device ${args.device}`);
+  if (args.only) configs = configs.filter((c) => args.only.includes(c.name));
+  if (args.device !== 'cpu') throw new Error('bench: --device cuda needs the CUDA backend, which this build does not have yet');
+
+  const v = versions();
+  const peakSeconds = native.gemmBench(0, 1024, 10, false);
+  const peak = (10 * 2 * 1024 ** 3) / peakSeconds / 1e9;
+  console.log(`cudnn-rnn ${v.cudnnRnn} on ${os.cpus()[0].model.trim()} x${os.cpus().length}, node ${v.node}`);
+  console.log(`BLAS: ${v.blas.vendor} ${v.blas.version} core=${v.blas.core || '-'} threads=${v.blas.threads}; sgemm 1024^3 peak ${peak.toFixed(0)} GFLOP/s`);
+
+  const ours = {};
+  for (const c of configs) ours[c.name] = benchOurs(c, runsFor(c, args.runs));
+
+  let torchRes = { error: 'skipped (--no-peers)' };
+  let ortRes = { error: 'skipped (--no-peers)' };
+  if (args.peers) {
+    const onnxDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cudnn-rnn-bench-'));
+    torchRes = torchPeer(configs, args.device, onnxDir, args.runs);
+    ortRes = await ortPeer(configs, torchRes, args.runs);
+    fs.rmSync(onnxDir, { recursive: true, force: true });
+  }
+  console.log(`PyTorch peer: ${torchRes.error ? `unavailable (${torchRes.error})` : `${torchRes.torch}, ${torchRes.threads} threads`}`);
+  console.log(`onnxruntime-node peer: ${ortRes.error ? `unavailable (${ortRes.error})` : ortRes.version}`);
+  console.log('');
+
+  const rows = [['config', 'fwd ms', 'torch', 'ort', 'x torch', 'x ort', 'x best', 'GFLOP/s', '% peak', 'f+b ms', 'torch', 'x torch']];
+  for (const c of configs) {
+    const o = ours[c.name];
+    const t = torchRes.results?.[c.name];
+    const r = ortRes.results?.[c.name];
+    const best = Math.min(t?.forward_ms ?? Infinity, r?.forward_ms ?? Infinity);
+    const gflops = forwardFlops(c) / (o.forwardMs / 1e3) / 1e9;
+    rows.push([
+      c.name, fmt(o.forwardMs), fmt(t?.forward_ms), fmt(r?.forward_ms),
+      t ? fmt(t.forward_ms / o.forwardMs) : '-', r ? fmt(r.forward_ms / o.forwardMs) : '-',
+      Number.isFinite(best) ? fmt(best / o.forwardMs) : '-',
+      gflops.toFixed(1), `${((100 * gflops) / peak).toFixed(0)}%`,
+      fmt(o.trainMs), fmt(t?.train_ms), t ? fmt(t.train_ms / o.trainMs) : '-',
+    ]);
+  }
+  console.log(table(rows));
+  console.log('\nx peer = peer time / our time (higher is better for us); medians; f+b = forward + backward (grads of input, h0, all weights).');
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
