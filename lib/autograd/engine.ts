@@ -9,6 +9,7 @@ import type { Node } from './node';
 
 /** Hooks the engine needs from the tensor ops, injected to avoid import cycles. */
 export interface EngineOps {
+  cast(g: Tensor, dtype: Tensor['dtype']): Tensor;
   add(a: Tensor, b: Tensor): Tensor;
   accumulateInto(target: Tensor, g: Tensor): void;
   detachedCopy(g: Tensor): Tensor;
@@ -62,13 +63,16 @@ function countDependencies(root: Node): Map<Node, number> {
 
 function accumulateLeaf(t: Tensor, g: Tensor): void {
   const o = ops as EngineOps;
-  const shaped = g.shape.length === t.shape.length && g.shape.every((s, i) => s === t.shape[i]) ? g : o.sumToShape(g, t.shape);
+  const summed = g.shape.length === t.shape.length && g.shape.every((s, i) => s === t.shape[i]) ? g : o.sumToShape(g, t.shape);
+  // A leaf's gradient has the leaf's dtype even when ops promoted (PyTorch).
+  const shaped = summed.dtype === t.dtype ? summed : o.cast(summed, t.dtype);
+  if (shaped !== summed && summed !== g) summed.dispose();
   if (t.grad === null) {
-    t.grad = keep(o.detachedCopy(shaped));
+    t.grad = keep(shaped === g ? o.detachedCopy(shaped) : shaped);
   } else {
     o.accumulateInto(t.grad, shaped);
+    if (shaped !== g) shaped.dispose();
   }
-  if (shaped !== g) shaped.dispose();
 }
 
 export function runBackward(root: Tensor, gradient: Tensor | undefined, retainGraph: boolean): void {

@@ -68,6 +68,9 @@ export class Node {
 
   apply(gradOutputs: Array<Tensor | null>): Array<Tensor | null> {
     if (this.released || this.backwardFn === null) throw new CodedError(FREED_MESSAGE, 'ERR_CUDNN_RNN_GRAPH_FREED');
+    // Backward closures read their inputs directly; check them here, once, for
+    // disposal and in-place modification since the forward.
+    for (const s of this.saved) s.unpack();
     return this.backwardFn(gradOutputs);
   }
 

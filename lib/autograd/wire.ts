@@ -6,6 +6,7 @@ import { Tensor } from '../tensor';
 import { registerEngineOps } from './engine';
 
 registerEngineOps({
+  cast: (g, dtype) => ops.castIfNeeded(g, dtype),
   add: (a, b) => ops.rawBinary('backward', ops.BinaryOp.Add, a, b, a.dtype),
   accumulateInto: (target, g) => {
     // grad += g in place, as PyTorch accumulates .grad.

@@ -5,4 +5,4 @@ export * from './shape';
 export * from './matmul';
 export * from './convert';
 export * from './inplace';
-export { normalizeDim, broadcastShapes, broadcastView, sumToShape } from './util';
+export { normalizeDim, broadcastShapes, broadcastView, sumToShape, castIfNeeded } from './util';
