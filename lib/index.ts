@@ -20,3 +20,4 @@ export { CodedError } from './errors';
 export { versions } from './system';
 export type { Versions, BlasInfo, LibraryInfo } from './system';
 export * as nn from './nn';
+export * as optim from './optim';
