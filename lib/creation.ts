@@ -39,6 +39,14 @@ function finish<D extends DType>(t: Tensor<D>, requiresGrad: boolean): Tensor<D>
 }
 
 function fromTypedArray<D extends DType>(values: ArrayLike<number>, shape: number[], r: Resolved<D>): Tensor<D> {
+  if (r.dtype === 'int32' && !(values instanceof Int32Array)) {
+    for (let i = 0; i < values.length; ++i) {
+      const v = values[i];
+      if (!(v >= -2147483648 && v < 2147483648)) {
+        throw new RangeError(`tensor: value cannot be converted to type int32 without overflow: ${v} (at flat index ${i})`);
+      }
+    }
+  }
   const t = Tensor.empty(shape, r.dtype, r.device);
   const Ctor = typedArrayCtor(r.dtype);
   const buf = values instanceof Ctor ? values : Ctor.from(values);
@@ -84,9 +92,11 @@ export function tensor<D extends DType = 'float32'>(data: Nested | TypedInput | 
   if (data instanceof Tensor) {
     checkTensor('tensor', 'data', data);
     const r = resolveOptions<D>('tensor', options, data.dtype, ['shape']);
-    const copy = data.detach().to({ dtype: r.dtype, device: r.device.type === 'cpu' ? 'cpu' : `cuda:${r.device.index}` });
-    const out = copy === data ? data.clone().detach() : copy.detach();
-    if (copy !== data) copy.dispose();
+    // Always a copy (torch.tensor(t) copies): detach, convert, clone if unchanged.
+    const detached = data.detach();
+    const converted = detached.to({ dtype: r.dtype, device: r.device.type === 'cpu' ? 'cpu' : `cuda:${r.device.index}` });
+    const out = converted === detached ? detached.clone() : converted;
+    detached.dispose();
     return finish(out as Tensor<D>, r.requiresGrad);
   }
   const r = resolveOptions<D>('tensor', options, defaultDTypeOf(data), ['shape']);

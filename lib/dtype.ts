@@ -37,6 +37,16 @@ export function promoteTypes(a: DType, b: DType): DType {
   return 'int32';
 }
 
+/**
+ * PyTorch's result_type for two tensors: a 0-d tensor only decides the dtype
+ * when it is of a higher category (float over int) than the dimensioned one.
+ */
+export function resultType(a: DType, aNdim: number, b: DType, bNdim: number): DType {
+  if ((aNdim === 0) === (bNdim === 0)) return promoteTypes(a, b);
+  const [dim, zero] = aNdim === 0 ? [b, a] : [a, b];
+  return isFloatDType(zero) && !isFloatDType(dim) ? zero : dim;
+}
+
 /** The dtype of `tensor op scalar`: a non-integer scalar lifts an int tensor to float32. */
 export function promoteWithScalar(dtype: DType, scalar: number): DType {
   if (dtype === 'int32' && !Number.isInteger(scalar)) return 'float32';

@@ -69,8 +69,8 @@ export function checkShape(where: string, arg: string, value: unknown): number[]
   if (shape.length > MAX_DIMS) throw rangeError(where, arg, `at most ${MAX_DIMS} dimensions`, value);
   for (const s of shape) {
     if (typeof s !== 'number' || !Number.isInteger(s) || s < 0) {
-      throw (typeof s === 'number' && Number.isInteger(s) ? rangeError : typeError)(
-        where, arg, 'an array of non-negative integers', `[${shape.map((x) => describe(x)).join(', ')}]`);
+      const Ctor = typeof s === 'number' && Number.isInteger(s) ? RangeError : TypeError;
+      throw new Ctor(`${where}: expected ${arg} to be an array of non-negative integers, but got [${shape.map((x) => describe(x)).join(', ')}]`);
     }
   }
   const numel = shape.reduce((a: number, b: number) => a * b, 1);

@@ -338,8 +338,8 @@ export class Tensor<D extends DType = DType> {
   copy_(src: Tensor): this { ops.copyInPlace(this, src); return this; }
   zero_(): this { ops.fillInPlace(this, 0); return this; }
   fill_(value: number): this { ops.fillInPlace(this, value); return this; }
-  add_(other: Tensor | number, options?: { alpha?: number }): this { ops.addInPlace(this, other, options?.alpha ?? 1); return this; }
-  sub_(other: Tensor | number, options?: { alpha?: number }): this { ops.addInPlace(this, other, -(options?.alpha ?? 1)); return this; }
+  add_(other: Tensor | number, options?: { alpha?: number }): this { ops.addInPlace('add_', this, other, options, 1); return this; }
+  sub_(other: Tensor | number, options?: { alpha?: number }): this { ops.addInPlace('sub_', this, other, options, -1); return this; }
   mul_(other: Tensor | number): this { ops.mulInPlace(this, other); return this; }
   div_(other: Tensor | number): this { ops.divInPlace(this, other); return this; }
   uniform_(from = 0, to = 1): this { ops.uniformInPlace(this, from, to); return this; }

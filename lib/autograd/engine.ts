@@ -110,33 +110,44 @@ export function runBackward(root: Tensor, gradient: Tensor | undefined, retainGr
     refs.drop(seed);
 
     const ready: Node[] = [root.gradFn];
-    while (ready.length > 0) {
-      const node = ready.pop() as Node;
-      const gradOutputs = buffers.get(node) ?? new Array<Tensor | null>(node.numOutputs).fill(null);
-      buffers.delete(node);
-      const hasGrad = gradOutputs.some((g) => g !== null);
-      const gradInputs = hasGrad ? node.apply(gradOutputs) : [];
-      for (const g of gradInputs) if (g) refs.hold(g);
-      for (const g of gradOutputs) if (g) refs.drop(g);
-      node.inputs.forEach((input, i) => {
-        const g = gradInputs[i] ?? null;
-        if (input !== null && g !== null) {
-          if (input.gradFn === null) {
-            if (input.requiresGrad) accumulateLeaf(input, g);
-          } else {
-            if (input.retainsGrad) accumulateLeaf(input, g);
-            put(input.gradFn, input.outputIndex, g);
+    let inFlight: Array<Tensor | null> = [];
+    try {
+      while (ready.length > 0) {
+        const node = ready.pop() as Node;
+        const gradOutputs = buffers.get(node) ?? new Array<Tensor | null>(node.numOutputs).fill(null);
+        buffers.delete(node);
+        inFlight = gradOutputs;
+        const hasGrad = gradOutputs.some((g) => g !== null);
+        const gradInputs = hasGrad ? node.apply(gradOutputs) : [];
+        for (const g of gradInputs) if (g) refs.hold(g);
+        for (const g of gradOutputs) if (g) refs.drop(g);
+        inFlight = [];
+        node.inputs.forEach((input, i) => {
+          const g = gradInputs[i] ?? null;
+          if (input !== null && g !== null) {
+            if (input.gradFn === null) {
+              if (input.requiresGrad) accumulateLeaf(input, g);
+            } else {
+              if (input.retainsGrad) accumulateLeaf(input, g);
+              put(input.gradFn, input.outputIndex, g);
+            }
           }
-        }
-        const next = input?.gradFn;
-        if (next) {
-          const left = (deps.get(next) as number) - 1;
-          deps.set(next, left);
-          if (left === 0) ready.push(next);
-        }
-      });
-      for (const g of gradInputs) if (g) refs.drop(g);
-      if (!retainGraph) node.release();
+          const next = input?.gradFn;
+          if (next) {
+            const left = (deps.get(next) as number) - 1;
+            deps.set(next, left);
+            if (left === 0) ready.push(next);
+          }
+        });
+        for (const g of gradInputs) if (g) refs.drop(g);
+        if (!retainGraph) node.release();
+      }
+    } catch (err) {
+      // A failed pass (graph already freed, stale saved tensor) must not leak
+      // the gradients buffered so far.
+      for (const g of inFlight) if (g) refs.drop(g);
+      for (const slots of buffers.values()) for (const g of slots) if (g) refs.drop(g);
+      throw err;
     }
   });
 }

@@ -211,6 +211,7 @@ export abstract class RNNBase extends Module {
   /** Validates and brings input/hx to the kernel's layout, as PyTorch's forward does. */
   private prepareInputs(input: unknown, hx: unknown): { x: Tensor; h: Tensor | null; unbatched: boolean; temps: Tensor[] } {
     const where = this.typeName;
+    if (this.flat.isDisposed) throw new CodedError(`${where}.forward: the module was disposed`, 'ERR_CUDNN_RNN_DISPOSED');
     const x0 = checkTensor(`${where}.forward`, 'input', input);
     if (x0.ndim !== 2 && x0.ndim !== 3) {
       const noun = this.mode === 'GRU' ? '' : ' tensor';
@@ -332,7 +333,7 @@ export class GRU extends RNNBase {
   constructor(inputSize: number, hiddenSize: number, options?: GRUOptions);
   constructor(inputSize: number, hiddenSize: number, third?: number | GRUOptions, fourth?: GRUOptions) {
     const opts = (typeof third === 'object' && third !== null ? third : fourth) as Record<string, unknown> | undefined;
-    if (opts !== undefined && 'nonlinearity' in opts) {
+    if (typeof opts === 'object' && opts !== null && 'nonlinearity' in opts) {
       throw new TypeError("GRU: unknown option \"nonlinearity\" (only nn.RNN has a nonlinearity)");
     }
     super('GRU', 'GRU', inputSize, hiddenSize, third, fourth, []);

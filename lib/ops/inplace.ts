@@ -29,6 +29,15 @@ function operandView(where: string, t: Tensor, other: Tensor): Tensor {
   return castIfNeeded(other, t.dtype);
 }
 
+/** PyTorch refuses to write a float result into an int32 tensor in place. */
+function checkIntResult(where: string, t: Tensor, other: Tensor | number, alpha = 1): void {
+  if (t.dtype !== 'int32') return;
+  const isFloat = typeof other === 'number' ? !Number.isInteger(other) : isFloatDType(other.dtype) || !Number.isInteger(alpha);
+  if (isFloat) {
+    throw new CodedError(`${where}: result type Float can't be cast to the desired output type Int`, 'ERR_CUDNN_RNN_DTYPE');
+  }
+}
+
 function bump(t: Tensor): void {
   t._storage.version += 1;
 }
@@ -52,13 +61,20 @@ export function fillInPlace(t: Tensor, value: number): void {
   bump(t);
 }
 
-export function addInPlace(t: Tensor, other: Tensor | number, alpha: number): void {
-  checkWritable('add_', t);
-  if (typeof alpha !== 'number') throw typeError('add_', 'alpha', 'a number', alpha);
+/** t += sign * alpha * other (add_ with sign 1, sub_ with sign -1). */
+export function addInPlace(where: string, t: Tensor, other: Tensor | number, options: { alpha?: number } | undefined, sign: 1 | -1): void {
+  checkWritable(where, t);
+  if (options !== undefined && (typeof options !== 'object' || options === null)) throw typeError(where, 'options', 'an object', options);
+  const alphaArg = options?.alpha ?? 1;
+  if (typeof alphaArg !== 'number') throw typeError(where, 'options.alpha', 'a number', alphaArg);
+  const alpha = sign * alphaArg;
   if (typeof other === 'number') {
+    checkIntResult(where, t, other * alpha);
     native.binaryScalar(BinaryOp.Add, ...t._view(), alpha * other, false, ...t._view());
   } else {
-    const o = operandView('add_', t, liveTensor('add_', 'other', other));
+    if (!(other instanceof Tensor)) throw typeError(where, 'other', 'a Tensor or a number', other);
+    checkIntResult(where, t, other, alpha);
+    const o = operandView(where, t, liveTensor(where, 'other', other));
     try {
       native.axpy(...t._view(), alpha, ...broadcastView(o, t.shape), ...t._view());
     } finally {
@@ -74,8 +90,10 @@ function scaleInPlace(where: string, op: number, t: Tensor, other: Tensor | numb
     throw new CodedError(`${where}: result type Float can't be cast to the desired output type Int`, 'ERR_CUDNN_RNN_DTYPE');
   }
   if (typeof other === 'number') {
+    checkIntResult(where, t, other);
     native.binaryScalar(op, ...t._view(), other, false, ...t._view());
   } else if (other instanceof Tensor) {
+    checkIntResult(where, t, other);
     const o = operandView(where, t, liveTensor(where, 'other', other));
     try {
       native.binary(op, ...t._view(), ...broadcastView(o, t.shape), ...t._view());

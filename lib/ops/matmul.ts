@@ -65,6 +65,13 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
       : `mat1 and mat2 shapes cannot be multiplied (${x0.ndim === 1 ? `1x${kx}` : `${x0.shape.slice(0, -1).reduce((p, q) => p * q, 1)}x${kx}`} and ${ky}x${y0.ndim === 1 ? 1 : y0.shape[y0.ndim - 1]})`;
     throw new RangeError(`matmul: ${what}; shapes ${formatShape(x0.shape)} and ${formatShape(y0.shape)}`);
   }
+  if (x0.ndim > 2 || y0.ndim > 2) {
+    try {
+      broadcastShapes('matmul', x0.shape.slice(0, -2), y0.ndim >= 2 ? y0.shape.slice(0, -2) : []);
+    } catch {
+      throw new RangeError(`matmul: the batch dimensions of ${formatShape(x0.shape)} and ${formatShape(y0.shape)} cannot be broadcast together`);
+    }
+  }
   const dtype = promoteTypes(x0.dtype, y0.dtype);
   let fullShape: number[] = [];
   const out = tidy(() => {

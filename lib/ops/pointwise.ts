@@ -1,5 +1,5 @@
 // Elementwise ops with PyTorch broadcasting, type promotion and autograd.
-import { DType, isFloatDType, promoteTypes, promoteWithScalar } from '../dtype';
+import { DType, isFloatDType, promoteWithScalar, resultType } from '../dtype';
 import { CodedError, typeError } from '../errors';
 import { tidy } from '../memory';
 import { native } from '../native';
@@ -97,14 +97,14 @@ function addLike(where: string, name: string, a: Tensor, other: Tensor | number,
     return out;
   }
   checkSameDevice(where, a, other);
-  const dtype = promoteTypes(a.dtype, other.dtype);
+  const dtype = resultType(a.dtype, a.ndim, other.dtype, other.ndim);
   let out: Tensor;
   if (alpha === 1) {
     out = rawBinary(where, BinaryOp.Add, a, other, dtype);
   } else {
     const sb = rawBinaryScalar(BinaryOp.Mul, other, alpha, false, promoteWithScalar(other.dtype, alpha));
     try {
-      out = rawBinary(where, BinaryOp.Add, a, sb, promoteTypes(dtype, sb.dtype));
+      out = rawBinary(where, BinaryOp.Add, a, sb, dtype);
     } finally {
       sb.dispose();
     }
@@ -144,7 +144,7 @@ export function mul(a: Tensor, other: Tensor | number): Tensor {
     return out;
   }
   checkSameDevice('mul', x, y);
-  const out = rawBinary('mul', BinaryOp.Mul, x, y, promoteTypes(x.dtype, y.dtype));
+  const out = rawBinary('mul', BinaryOp.Mul, x, y, resultType(x.dtype, x.ndim, y.dtype, y.ndim));
   if (needsGrad(x, y)) {
     record(out, 'MulBackward0', [x, y], ([g]) => tidy(() => {
       const gg = g as Tensor;
@@ -172,7 +172,7 @@ export function div(a: Tensor, other: Tensor | number): Tensor {
     return out;
   }
   checkSameDevice('div', x, y);
-  let dtype = promoteTypes(x.dtype, y.dtype);
+  let dtype = resultType(x.dtype, x.ndim, y.dtype, y.ndim);
   if (dtype === 'int32') dtype = 'float32';
   const out = rawBinary('div', BinaryOp.Div, x, y, dtype);
   if (needsGrad(x, y)) {
@@ -202,7 +202,7 @@ export function pow(a: Tensor, exponent: Tensor | number): Tensor {
     if (dtype === 'int32' && e < 0) {
       throw new CodedError('pow: Integers to negative integer powers are not allowed.', 'ERR_CUDNN_RNN_INVALID_ARGUMENT');
     }
-    const out = rawBinaryScalar(BinaryOp.Pow, x, e, false, dtype);
+    const out = dtype === 'int32' ? intPow(x, e) : rawBinaryScalar(BinaryOp.Pow, x, e, false, dtype);
     if (needsGrad(x)) {
       record(out, 'PowBackward0', [x], ([g]) => tidy(() => {
         if (e === 0) return [rawBinaryScalar(BinaryOp.Mul, g as Tensor, 0, false)];
@@ -213,14 +213,21 @@ export function pow(a: Tensor, exponent: Tensor | number): Tensor {
     return out;
   }
   checkSameDevice('pow', x, e);
-  const out = rawBinary('pow', BinaryOp.Pow, x, e, promoteTypes(x.dtype, e.dtype));
+  const powType = resultType(x.dtype, x.ndim, e.dtype, e.ndim);
+  if (powType === 'int32') {
+    const neg = tidy(() => rawBinaryScalar(BinaryOp.Lt, e, 0, false).dataSync().some((v) => v !== 0));
+    if (neg) throw new CodedError('pow: Integers to negative integer powers are not allowed.', 'ERR_CUDNN_RNN_INVALID_ARGUMENT');
+  }
+  const out = powType === 'int32' ? intPow(x, e) : rawBinary('pow', BinaryOp.Pow, x, e, powType);
   if (needsGrad(x, e)) {
     record(out, 'PowBackward1', [x, e], ([g]) => tidy(() => {
       const gg = g as Tensor;
       let ga: Tensor | null = null, gb: Tensor | null = null;
       if (x.requiresGrad) {
-        // e * x^(e-1)
-        const em1 = rawBinaryScalar(BinaryOp.Sub, e, 1, false, gg.dtype);
+        // e * x^(e-1), and exactly 0 where e == 0 (x^(e-1) may be inf there):
+        // use exponent e-1+1 = 0 at those places, so the power is 1 and e*1 = 0.
+        const em1 = rawBinary('pow', BinaryOp.Add, rawBinaryScalar(BinaryOp.Sub, e, 1, false, gg.dtype),
+          rawBinaryScalar(BinaryOp.Eq, e, 0, false, gg.dtype), gg.dtype);
         const d = rawBinary('pow', BinaryOp.Mul, e, rawBinary('pow', BinaryOp.Pow, x, em1, gg.dtype), gg.dtype);
         ga = sumToShape(rawBinary('pow', BinaryOp.Mul, gg, d, gg.dtype), x.shape);
       }
@@ -239,13 +246,21 @@ export function pow(a: Tensor, exponent: Tensor | number): Tensor {
   return out;
 }
 
+/** Integer power, computed exactly in float64 and truncated back to int32. */
+function intPow(x: Tensor, e: Tensor | number): Tensor {
+  return tidy(() => {
+    const r = typeof e === 'number' ? rawBinaryScalar(BinaryOp.Pow, x, e, false, 'float64') : rawBinary('pow', BinaryOp.Pow, x, e, 'float64');
+    return castIfNeeded(r, 'int32');
+  });
+}
+
 // ---------- maximum / minimum ----------
 
 function extremum(where: string, name: string, op: number, a: Tensor, b: Tensor): Tensor {
   const x = liveTensor(where, 'input', a);
   const y = liveTensor(where, 'other', b);
   checkSameDevice(where, x, y);
-  const out = rawBinary(where, op, x, y, promoteTypes(x.dtype, y.dtype));
+  const out = rawBinary(where, op, x, y, resultType(x.dtype, x.ndim, y.dtype, y.ndim));
   if (needsGrad(x, y)) {
     const wins = op === BinaryOp.Maximum ? BinaryOp.Gt : BinaryOp.Lt;
     record(out, name, [x, y], ([g]) => tidy(() => {
@@ -275,7 +290,7 @@ function compare(where: string, op: number, a: Tensor, other: Tensor | number): 
   const y = checkOperand(where, 'other', other);
   if (typeof y === 'number') return rawBinaryScalar(op, x, y, false, promoteWithScalar(x.dtype, y));
   checkSameDevice(where, x, y);
-  return rawBinary(where, op, x, y, promoteTypes(x.dtype, y.dtype));
+  return rawBinary(where, op, x, y, resultType(x.dtype, x.ndim, y.dtype, y.ndim));
 }
 export const eq = (a: Tensor, b: Tensor | number): Tensor => compare('eq', BinaryOp.Eq, a, b);
 export const ne = (a: Tensor, b: Tensor | number): Tensor => compare('ne', BinaryOp.Ne, a, b);

@@ -73,7 +73,7 @@ export function mean(a: Tensor, dim?: number | number[] | null, keepdim = false)
     throw new CodedError('mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: Int', 'ERR_CUDNN_RNN_DTYPE');
   }
   const dims = reductionDims('mean', dim, x.ndim);
-  const count = dims.reduce((n, d) => n * x.shape[d], 1);
+  const count = dims.reduce((n, d) => n * (x.shape[d] ?? 1), 1);
   const kept = rawSumKept(x, dims, x.dtype);
   const scaledKept = rawBinaryScalar(BinaryOp.Div, kept, count, false);
   kept.dispose();

@@ -114,7 +114,7 @@ function recordBackward(spec: RnnSpec, p: Prepared, x: Tensor, hx: Tensor | null
     const dws = dw === null ? params.map(() => null) : paramViews(dw, slots).map((g, i) => (params[i].requiresGrad ? g : (g.dispose(), null)));
     dw?.dispose();
     return [dx, dhx, ...dws];
-  }, { saved: hx === null ? [x, flat] : [x, hx, flat], owned: [reserve, ...temps] });
+  }, { saved: hx === null ? [x, flat, reserve] : [x, hx, flat, reserve], owned: [reserve, ...temps] });
 }
 
 /** After a successful forward: record the backward, or free what only it would need. */

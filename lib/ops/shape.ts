@@ -316,7 +316,7 @@ export function cat(tensors: Tensor[], dim = 0): Tensor {
     }
     for (let k = 0; k < t.ndim; ++k) {
       if (k !== d && t.shape[k] !== first.shape[k]) {
-        throw new RangeError(`cat: Sizes of tensors must match except in dimension ${d}. Expected size ${first.shape[k]} but got size ${t.shape[k]} for tensor number ${i} in the list.`);
+        throw new RangeError(`cat: Sizes of tensors must match except in dimension ${d}. Expected size ${first.shape[k]} but got size ${t.shape[k]} for tensor number ${i} in the list (shapes ${formatShape(first.shape)} and ${formatShape(t.shape)}).`);
       }
     }
     dtype = promoteTypes(dtype, t.dtype);
@@ -333,8 +333,13 @@ export function cat(tensors: Tensor[], dim = 0): Tensor {
     region.dispose();
     at += t.shape[d];
   }
-  if (needsGrad(...parts)) {
-    record(out, 'CatBackward0', parts, ([g]) => parts.map((t, i) => (t.requiresGrad ? narrowRaw(g as Tensor, d, offsets[i], t.shape[d]) : null)));
+  if (needsGrad(...list)) {
+    record(out, 'CatBackward0', list, ([g]) => list.map((t) => {
+      if (!t.requiresGrad) return null;
+      const at = parts.indexOf(t);
+      // Skipped legacy empty 1-D inputs get an empty gradient, like PyTorch.
+      return at < 0 ? emptyLike(g as Tensor, t.shape) : narrowRaw(g as Tensor, d, offsets[at], t.shape[d]);
+    }));
   }
   return out;
 }
