@@ -6,5 +6,7 @@ module.exports = {
   transform: {
     '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: { module: 'commonjs', target: 'ES2022', esModuleInterop: true, strict: true, types: ['node', 'jest'] } }],
   },
+  // The examples import the package by name, as a user's code would.
+  moduleNameMapper: { '^cudnn-rnn$': '<rootDir>/lib/index.ts' },
   testTimeout: 60000,
 };
