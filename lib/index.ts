@@ -22,4 +22,5 @@ export type { Versions, BlasInfo, LibraryInfo } from './system';
 export * as nn from './nn';
 export * as optim from './optim';
 export { save, load, serialize, deserialize, loadMetadata } from './io/safetensors';
+export * as safetensors from './io/safetensors';
 export type { SaveOptions, LoadOptions } from './io/safetensors';

@@ -5,7 +5,7 @@ import { getDefaultDevice, resolveDevice } from '../backend';
 import { FloatDType, isFloatDType } from '../dtype';
 import { checkBoolean, checkInteger, checkOptionKeys, formatShape, typeError } from '../errors';
 import { checkTensor, Tensor } from '../tensor';
-import { embedding } from './functional';
+import { embedding, normalizePaddingIdx } from './functional';
 import { Module } from './module';
 
 export interface EmbeddingOptions {
@@ -24,16 +24,6 @@ export interface FromPretrainedOptions {
 /** Hidden constructor option of fromPretrained (a symbol, so checkOptionKeys does not see it). */
 const PRETRAINED = Symbol('pretrained');
 
-/** PyTorch's padding_idx rule: in [-num, num), negative counted from the end. */
-function normalizePaddingIdx(value: unknown, numEmbeddings: number): number | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw typeError('Embedding', 'options.paddingIdx', 'an integer or null', value);
-  if (value >= numEmbeddings || value < -numEmbeddings) {
-    throw new RangeError(`Padding_idx must be within num_embeddings (got paddingIdx ${value} for ${numEmbeddings} embeddings)`);
-  }
-  return value < 0 ? numEmbeddings + value : value;
-}
-
 /** Maps int32 indices of any shape to rows of `weight`: (...) -> (..., embeddingDim). */
 export class Embedding extends Module {
   readonly numEmbeddings: number;
@@ -48,7 +38,7 @@ export class Embedding extends Module {
     this.embeddingDim = checkInteger('Embedding', 'embeddingDim', embeddingDim, 0);
     if (typeof options !== 'object' || options === null || Array.isArray(options)) throw typeError('Embedding', 'options', 'an object', options);
     checkOptionKeys('Embedding', options, ['paddingIdx', 'device', 'dtype']);
-    this.paddingIdx = normalizePaddingIdx(options.paddingIdx, this.numEmbeddings);
+    this.paddingIdx = normalizePaddingIdx('Embedding', options.paddingIdx, this.numEmbeddings);
     const pretrained = (options as { [PRETRAINED]?: Tensor })[PRETRAINED];
     if (pretrained !== undefined) {
       this.registerParameter('weight', pretrained);

@@ -11,7 +11,7 @@ import { native } from '../native';
 import { add, div, mul, neg, square, sub } from '../ops/pointwise';
 import { logSoftmax, mean, sum } from '../ops/reduce';
 import { matmul } from '../ops/matmul';
-import { cat, indexSelect, permute, reshape, reshapeRaw, t as transpose2d, viewOf } from '../ops/shape';
+import { cat, expand, indexSelect, permute, reshape, reshapeRaw, t as transpose2d, viewOf } from '../ops/shape';
 import { checkSameDevice, emptyLike, needsGrad, record } from '../ops/util';
 import { checkTensor, shapeNumel, Tensor } from '../tensor';
 
@@ -114,7 +114,8 @@ export function dropout(input: Tensor, p = 0.5, training = true): Tensor {
 
 /**
  * Rows of `weight` picked by the int32 `input` (any shape) -> (..., embeddingDim).
- * The gradient of row `paddingIdx` stays zero, like torch.nn.functional.embedding.
+ * The gradient of row `paddingIdx` (negative: counted from the end) stays zero, like
+ * torch.nn.functional.embedding.
  */
 export function embedding(input: Tensor, weight: Tensor, paddingIdx: number | null = null): Tensor {
   const idx = checkTensor('embedding', 'input', input);
@@ -123,9 +124,7 @@ export function embedding(input: Tensor, weight: Tensor, paddingIdx: number | nu
   if (w.ndim !== 2) throw new RangeError(`embedding: expected weight to be 2-D (num_embeddings, embedding_dim), but got shape ${formatShape(w.shape)}`);
   checkSameDevice('embedding', idx, w);
   const [rows, dim] = w.shape;
-  if (paddingIdx !== null && (typeof paddingIdx !== 'number' || !Number.isInteger(paddingIdx) || paddingIdx < 0 || paddingIdx >= rows)) {
-    throw new RangeError(`embedding: expected paddingIdx to be null or an integer in [0, ${rows}), but got ${describe(paddingIdx)}`);
-  }
+  const pad = normalizePaddingIdx('embedding', paddingIdx, rows);
   const ids = idx.dataSync();
   for (let i = 0; i < ids.length; ++i) {
     if (ids[i] < 0 || ids[i] >= rows) {
@@ -146,14 +145,24 @@ export function embedding(input: Tensor, weight: Tensor, paddingIdx: number | nu
       const table = emptyLike(g as Tensor, [rows, dim]);
       const flatIdx = tensor(ids, { dtype: 'int32', device: idx.device });
       native.indexAddRows(...gRows._view(), ...flatIdx._view(), ...table._view());
-      if (paddingIdx !== null) {
-        const row = viewOf(table, [dim], [1], paddingIdx * dim);
+      if (pad !== null) {
+        const row = viewOf(table, [dim], [1], pad * dim);
         native.fill(...row._view(), 0);
       }
       return [table];
     }));
   }
   return out;
+}
+
+/** @internal PyTorch's padding_idx rule: null, or in [-rows, rows) with negatives counted from the end. */
+export function normalizePaddingIdx(where: string, value: unknown, rows: number): number | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw typeError(where, 'paddingIdx', 'an integer or null', value);
+  if (value >= rows || value < -rows) {
+    throw new RangeError(`Padding_idx must be within num_embeddings (got paddingIdx ${value} for ${rows} embeddings)`);
+  }
+  return value < 0 ? rows + value : value;
 }
 
 function unravel(flat: number, shape: readonly number[]): number[] {
@@ -236,7 +245,8 @@ function classRows(where: string, x: Tensor, target: Tensor, weightArg: unknown,
   }
   checkSameDevice(where, x, target);
   if (x.ndim < 1) throw new RangeError(`Expected 1 or more dimensions (got ${x.ndim})`);
-  if (x.ndim !== 1 && (target.ndim === 0 ? 0 : target.shape[0]) !== x.shape[0]) {
+  if (x.ndim !== 1 && (target.ndim === 0 || target.shape[0] !== x.shape[0])) {
+    // PyTorch reports a 0-d target's batch size as 0; we say why as well.
     const zeroD = target.ndim === 0 ? ' (target is 0-d; a batched input needs a target with a batch dimension)' : '';
     throw new RangeError(`Expected input batch_size (${x.shape[0]}) to match target batch_size (${target.ndim === 0 ? 0 : target.shape[0]}).${zeroD}`);
   }
@@ -297,7 +307,10 @@ function int32On(values: ArrayLike<number>, like: Tensor): Tensor<'int32'> {
 function spreadToRows(values: Tensor, c: ClassRows, hold: (...ts: Tensor[]) => void): Tensor {
   const m = c.targets.length;
   let all = values;
-  if (c.kept.length !== m) {
+  if (c.kept.length === 0) {
+    // Every row ignored: zeros that still belong to the graph (cat would drop the empty values).
+    all = expand(reshape(sum(values), [1]), [m]);
+  } else if (c.kept.length !== m) {
     const padded = cat([values, zeros([1], { dtype: values.dtype, device: values.device })]);
     const position = new Int32Array(m).fill(c.kept.length);
     c.kept.forEach((row, k) => { position[row] = k; });
