@@ -1,7 +1,9 @@
 // Generic CPU tensor kernels over strided views (see core/view.h). lib/ has
 // already validated dtypes and shapes and expressed broadcasting as stride 0,
-// so every input view has exactly the output's shape. Outputs are contiguous
-// unless stated. Float kernels accept Float32/Float64; Int32 where noted.
+// so every input view has exactly the output's shape. Outputs may have any
+// strides (in-place ops pass views); in == out aliasing is allowed elementwise.
+// Float kernels accept Float32/Float64; Int32 where noted. Malformed views or
+// unsupported dtype/op pairs return InvalidArgument, never crash.
 #pragma once
 #include <cstdint>
 
@@ -24,7 +26,7 @@ enum class BinaryOp : int32_t {
   // backward helpers: a = incoming gradient, b = forward *output*
   TanhBackward = 13,     // a * (1 - b*b)
   SigmoidBackward = 14,  // a * b * (1 - b)
-  ReluBackward = 15,     // b > 0 ? a : 0
+  ReluBackward = 15,     // b <= 0 ? 0 : a (PyTorch's threshold_backward)
 };
 
 // out = op(in). Int32 supports Neg, Abs, Sign, Square, Relu.
@@ -45,10 +47,12 @@ Status fill(const View& dst, double value);
 // dst[i] = start + i * step, contiguous.
 Status arange(const View& dst, double start, double step);
 
-// Sum: `out` has in's ndim; reduced dims have size 1 in out's shape and the
-// caller passes out strides 0 on them, so out[idx] += in[idx]. out is zeroed first.
+// Sum: `out` has in's ndim; on reduced dims it has either size 1 or in's size
+// with stride 0 (lib/ passes the latter), so out[idx] += in[idx]. out is zeroed
+// first; float32 accumulates in double (pairwise), int32 in int64.
 Status sum(const View& in, const View& out);
-// Max/min over one dim (values and int32 argmax indices), out has size 1 at dim.
+// Max over one dim (values and int32 argmax indices, first index on ties), out
+// has size 1 at dim.
 Status max_dim(const View& in, int dim, const View& values, const View* indices);
 // Numerically stable softmax / log-softmax over one dim (contiguous in/out).
 Status softmax(const View& in, int dim, bool log, const View& out);

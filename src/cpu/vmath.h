@@ -5,7 +5,8 @@
 //   float32: within 2 ulp of the correctly rounded result on [-88, 88]
 //   float64: within 4 ulp (relative 1e-15) on [-700, 700]
 // Inputs beyond those ranges saturate correctly (tanh -> +-1, sigmoid -> 0/1,
-// exp -> 0/inf). NaN propagates.
+// exp -> 0/inf). NaN propagates. `in` may equal `out`. AVX2+FMA copies are
+// chosen at run time by CPUID, so the addon still runs on baseline x86-64.
 #pragma once
 #include <cstdint>
 
