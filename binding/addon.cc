@@ -12,6 +12,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterRandom(env, exports);
   RegisterRnn(env, exports);
   RegisterSystem(env, exports);
+  RegisterCuda(env, exports);
   return exports;
 }
 

@@ -10,6 +10,7 @@ void RegisterKernels(Napi::Env env, Napi::Object exports);
 void RegisterRandom(Napi::Env env, Napi::Object exports);
 void RegisterRnn(Napi::Env env, Napi::Object exports);
 void RegisterSystem(Napi::Env env, Napi::Object exports);
+void RegisterCuda(Napi::Env env, Napi::Object exports);
 
 }  // namespace binding
 }  // namespace cudnn_rnn

@@ -19,6 +19,8 @@ export { getDefaultDevice, setDefaultDevice } from './backend';
 export { CodedError } from './errors';
 export { versions } from './system';
 export type { Versions, BlasInfo, LibraryInfo } from './system';
+export { cuda } from './cuda';
+export type { CudaVersions, CudaDiscovery, CudaDriverInfo, CudaDeviceInfo, CudaLibraryInfo, CudaCause, DiscoverOptions } from './cuda';
 export * as nn from './nn';
 export * as optim from './optim';
 export { save, load, serialize, deserialize, loadMetadata } from './io/safetensors';

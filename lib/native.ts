@@ -3,6 +3,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
+import type { CudaDiscovery } from './cuda';
+
 /** A storage handle: an opaque native External. */
 export type StorageHandle = object & { readonly __storage: unique symbol };
 
@@ -18,6 +20,16 @@ export interface BlasInfoNative {
   threads: number;
   reason: string;
   tried: string;
+}
+
+/** What lib/cuda.ts asks src/cuda/discovery for (binding/cuda_binding.cc). */
+export interface CudaDiscoverOptionsNative {
+  cudnnPath: string;
+  cublasPath: string;
+  pythonSites: string[];
+  /** false: the driver and devices only. */
+  libraries: boolean;
+  force: boolean;
 }
 
 export type RnnConfigArray = [number, number, number, number, number, boolean, boolean];
@@ -58,6 +70,8 @@ export interface NativeBinding {
   rnnBackward(...args: unknown[]): void;
 
   blasInfo(): BlasInfoNative;
+  cudaDiscover(options: CudaDiscoverOptionsNative): CudaDiscovery;
+  cudnnStatusName(major: number, code: number): string;
   gemmBench(dtype: number, n: number, repeats: number, builtin: boolean): number;
   napiVersion: number;
 }

@@ -1,8 +1,10 @@
 // What this machine offers: the addon, the CPU BLAS, and why an accelerator
-// is or is not usable. Printed for people by `npx cudnn-rnn doctor`.
+// is or is not usable (lib/cuda.ts). Printed for people by `npx cudnn-rnn doctor`.
 import * as fs from 'fs';
 import * as path from 'path';
 
+import { report } from './cuda';
+import type { CudaVersions } from './cuda';
 import { native, packageRoot } from './native';
 
 export interface LibraryInfo {
@@ -28,7 +30,8 @@ export interface Versions {
   node: string;
   napi: number;
   blas: BlasInfo;
-  cuda: LibraryInfo;
+  /** The NVIDIA side: driver, runtime, cuDNN, cuBLAS, devices, and why 'cuda' is or is not usable. */
+  cuda: CudaVersions;
 }
 
 export function versions(): Versions {
@@ -48,11 +51,6 @@ export function versions(): Versions {
       reason: b.reason,
       tried: b.tried.split('\n').filter((l) => l.length > 0),
     },
-    cuda: {
-      available: false,
-      version: '',
-      path: '',
-      reason: 'this build of cudnn-rnn has no CUDA backend yet; everything runs on the CPU',
-    },
+    cuda: report(),
   };
 }
