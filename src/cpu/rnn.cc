@@ -1,0 +1,84 @@
+// Entry points of the CPU RNN (rnn.h): refuse what the kernels cannot run,
+// pick the dtype, and turn every C++ failure into a Status so nothing throws
+// across the binding (DESIGN.md decision 7). lib/ has validated user input
+// already; these checks only keep a lib/ bug from becoming a crash.
+#include <new>
+#include <string>
+
+#include "rnn_internal.h"
+
+namespace cudnn_rnn {
+namespace cpu {
+namespace rnn {
+
+namespace {
+
+Status invalid(const std::string& what) {
+  return Status(StatusCode::InvalidArgument, "rnn (cpu): " + what);
+}
+
+Status check_common(const Config& cfg, int64_t seq_len, int64_t batch) {
+  if (cfg.dtype != DType::Float32 && cfg.dtype != DType::Float64)
+    return invalid(std::string("dtype must be float32 or float64, got ") + dtype_name(cfg.dtype));
+  if (gate_count(cfg.mode) == 0) return invalid("unknown mode " + std::to_string(int(cfg.mode)));
+  if (cfg.mode == Mode::Lstm)
+    return Status(StatusCode::InvalidArgument, "LSTM is not supported yet");
+  if (!detail::shape_sane(cfg, seq_len, batch))
+    return invalid("bad shape: input_size " + std::to_string(cfg.input_size) + ", hidden_size " +
+                   std::to_string(cfg.hidden_size) + ", num_layers " +
+                   std::to_string(cfg.num_layers) + ", seq_len " + std::to_string(seq_len) +
+                   ", batch " + std::to_string(batch));
+  return Status::Ok();
+}
+
+// A buffer may be null only when it holds no elements.
+bool present(const void* p, int64_t numel) { return p != nullptr || numel == 0; }
+
+Status out_of_memory() {
+  return Status(StatusCode::OutOfMemory, "rnn (cpu): out of memory for scratch buffers");
+}
+
+}  // namespace
+
+Status forward(const ForwardArgs& args) {
+  CUDNN_RNN_RETURN_IF_ERROR(check_common(args.cfg, args.seq_len, args.batch));
+  const detail::Dims d = detail::make_dims(args.cfg, args.seq_len, args.batch);
+  const int64_t tn = d.T * d.N;
+  if (!present(args.x, tn * d.I)) return invalid("x is null");
+  if (!present(args.w, weight_numel(args.cfg))) return invalid("w is null");
+  if (!present(args.y, tn * d.D * d.H)) return invalid("y is null");
+  if (!(args.dropout >= 0.0 && args.dropout <= 1.0)) return invalid("dropout must be in [0, 1]");
+  try {
+    if (args.cfg.dtype == DType::Float32) return detail::forward_impl<float>(args);
+    return detail::forward_impl<double>(args);
+  } catch (const std::bad_alloc&) {
+    return out_of_memory();
+  } catch (const std::exception& e) {
+    return Status(StatusCode::Internal, std::string("rnn (cpu) forward: ") + e.what());
+  } catch (...) {
+    return Status(StatusCode::Internal, "rnn (cpu) forward: unknown failure");
+  }
+}
+
+Status backward(const BackwardArgs& args) {
+  CUDNN_RNN_RETURN_IF_ERROR(check_common(args.cfg, args.seq_len, args.batch));
+  const detail::Dims d = detail::make_dims(args.cfg, args.seq_len, args.batch);
+  const int64_t tn = d.T * d.N;
+  if (!args.reserve) return invalid("backward needs the reserve of a training-mode forward");
+  if (!present(args.x, tn * d.I)) return invalid("x is null");
+  if (!present(args.w, weight_numel(args.cfg))) return invalid("w is null");
+  try {
+    if (args.cfg.dtype == DType::Float32) return detail::backward_impl<float>(args);
+    return detail::backward_impl<double>(args);
+  } catch (const std::bad_alloc&) {
+    return out_of_memory();
+  } catch (const std::exception& e) {
+    return Status(StatusCode::Internal, std::string("rnn (cpu) backward: ") + e.what());
+  } catch (...) {
+    return Status(StatusCode::Internal, "rnn (cpu) backward: unknown failure");
+  }
+}
+
+}  // namespace rnn
+}  // namespace cpu
+}  // namespace cudnn_rnn

@@ -1,0 +1,184 @@
+// Forward of the whole multi-layer, possibly bidirectional sequence in one
+// call (DESIGN.md decision 3). Per layer: the input projections of all time
+// steps in one BLAS GEMM per direction; then the recurrence, one step after
+// the other, each step cut into chunks (a direction's slice of hidden units)
+// that the team's threads share (rnn_team.cc): a chunk is one recurrent
+// product for its slice and one fused gate pass (rnn_cells.cc). Training mode
+// writes everything backward needs
+// into the reserve (layout in rnn_internal.h); inference keeps nothing but
+// the thread's scratch.
+#include <algorithm>
+
+#include "../core/random.h"
+#include "rnn_internal.h"
+
+namespace cudnn_rnn {
+namespace cpu {
+namespace rnn {
+namespace detail {
+
+namespace {
+
+// Layer output after dropout: mask = keep ? 1/(1-p) : 0 (p = 1 drops all).
+template <typename S>
+void apply_dropout(DType dtype, double p, const S* in, S* mask, S* out, int64_t n) {
+  if (p >= 1.0) std::fill(mask, mask + n, S(0));
+  else default_generator().bernoulli_scaled_fill(dtype, mask, n, 1.0 - p, 1.0 / (1.0 - p));
+  for (int64_t i = 0; i < n; ++i) out[i] = in[i] * mask[i];
+}
+
+}  // namespace
+
+template <typename S>
+Status forward_impl(const ForwardArgs& args) {
+  const Dims d = make_dims(args.cfg, args.seq_len, args.batch);
+  const int64_t T = d.T, N = d.N, H = d.H, G = d.G, D = d.D, L = d.L;
+  const int64_t GH = G * H, TN = T * N, DH = D * H;
+  const bool gru = d.mode == Mode::Gru;
+  const bool relu = d.mode == Mode::RnnRelu;
+  const bool training = args.reserve != nullptr;
+  const double p = (training && L > 1) ? args.dropout : 0.0;
+  // Up to four rows the step product reads W_hh in place; beyond, W_hh is
+  // packed once per layer and the register-blocked kernel runs every step.
+  const bool packed = N > 4;
+  const int64_t nr = packed_nr<S>();
+
+  const S* x = static_cast<const S*>(args.x);
+  const S* hx = static_cast<const S*>(args.hx);
+  const S* w = static_cast<const S*>(args.w);
+  S* y = static_cast<S*>(args.y);
+  S* hy = static_cast<S*>(args.hy);
+  S* reserve = static_cast<S*>(args.reserve);
+
+  TeamLease team(wanted_threads(d));
+  Chunk chunks[kMaxChunks];
+  const int n_chunks = make_chunks(D, H, team.size(), chunks);
+
+  // Scratch: the projections of every step for each direction; a zero
+  // vector (absent bias, absent hx); in inference the intermediate layers'
+  // outputs (two, used alternately); per chunk its step product and its
+  // packed slice of W_hh.
+  ScratchPlan plan;
+  const size_t o_gi = plan.add<S>(D * TN * GH);
+  const int64_t zero_n = std::max(N * H, GH);
+  const size_t o_zero = plan.add<S>(zero_n);
+  const int64_t n_mid = training ? 0 : std::min<int64_t>(L - 1, 2);
+  const size_t o_mid = plan.add<S>(n_mid * TN * DH);
+  size_t o_prod[kMaxChunks], o_pack[kMaxChunks];
+  int64_t ldp[kMaxChunks];
+  for (int c = 0; c < n_chunks; ++c) {
+    const int64_t cols = G * chunks[c].units;
+    ldp[c] = (cols + nr - 1) / nr * nr;
+    o_prod[c] = plan.add<S>(N * ldp[c]);
+    o_pack[c] = plan.add<S>(packed ? packed_numel<S>(H, cols) : 0);
+  }
+  ScratchLease scratch(plan.bytes());
+  S* gi_all = scratch.ptr<S>(o_gi);
+  S* zero = scratch.ptr<S>(o_zero);
+  S* mid = scratch.ptr<S>(o_mid);
+  std::fill(zero, zero + zero_n, S(0));
+
+  if (training) {
+    std::fill(reserve, reserve + kReserveHeader, S(0));
+    reserve[0] = S(kReserveMagic);
+    reserve[1] = S(p);
+  }
+
+  const S* in = x;  // this layer's input, (T, N, in_size)
+  for (int64_t l = 0; l < L; ++l) {
+    const int64_t I = d.in_size(l);
+    const bool last = l == L - 1;
+    ReserveOffsets ro{};
+    // Where the layer's output goes: the reserve in training (backward reads
+    // it; the last layer is copied to y as it is produced), else y or scratch.
+    S* out;
+    S* out2 = nullptr;
+    if (training) {
+      ro = reserve_offsets(d, l);
+      out = reserve + ro.out;
+      if (last) out2 = y;
+    } else {
+      out = last ? y : mid + (l % 2) * TN * DH;
+    }
+
+    // All steps' input projections at once: gi = X W_ih^T, (T*N, G*H). A
+    // tiny one (the latency case: 20 x 192 x 64) is cheaper on the dot
+    // kernel, which reads W_ih in place, than in a BLAS that packs it first.
+    const bool tiny = TN * GH * I <= (int64_t(1) << 18) && cpu_isa() != Isa::Baseline;
+    for (int64_t dir = 0; dir < D; ++dir) {
+      const S* w_ih = w + weight_offsets(d, l, dir).w_ih;
+      S* gi = gi_all + dir * TN * GH;
+      if (tiny) gemm_nt_small<S>(TN, GH, I, in, I, w_ih, I, gi, GH);
+      else gemm<S>(false, true, TN, GH, I, S(1), in, I, w_ih, I, S(0), gi, GH);
+    }
+
+    // Phase s is time step s (the reverse direction's t = T-1-s).
+    auto task = [&](int64_t s, int c) {
+      const int64_t dir = chunks[c].dir, u0 = chunks[c].u0, U = chunks[c].units;
+      const WeightOffsets wo = weight_offsets(d, l, dir);
+      const S* w_hh = w + wo.w_hh;
+      S* pk = scratch.ptr<S>(o_pack[c]);
+      if (s == 0 && packed) pack_nt<S>(H, G, U, w_hh + u0 * H, H, H, pk);
+      const S* b_ih = (d.bias ? w + wo.b_ih : zero) + u0;
+      const S* b_hh = (d.bias ? w + wo.b_hh : zero) + u0;
+      const int64_t t = dir == 0 ? s : T - 1 - s;
+      // The previous hidden state: hx (or none) first, then this direction's
+      // own output at the neighbouring step (row stride D*H).
+      const S* hp = hx ? hx + (l * D + dir) * N * H : nullptr;
+      int64_t ldh = H;
+      if (s > 0) {
+        hp = out + (dir == 0 ? t - 1 : t + 1) * N * DH + dir * H;
+        ldh = DH;
+      }
+      S* prod = scratch.ptr<S>(o_prod[c]);
+      const int64_t lp = ldp[c];
+      if (!hp) {
+        std::fill(prod, prod + N * lp, S(0));  // h0 = 0: no product to compute
+        hp = zero;
+        ldh = 0;
+      } else if (packed) {
+        gemm_packed<S>(N, H, hp, ldh, pk, lp, prod, lp);
+      } else if (U == H) {
+        gemm_nt_small<S>(N, GH, H, hp, ldh, w_hh, H, prod, lp);
+      } else {
+        for (int64_t g = 0; g < G; ++g)
+          gemm_nt_small<S>(N, U, H, hp, ldh, w_hh + (g * H + u0) * H, H, prod + g * U, lp);
+      }
+      S* git = gi_all + dir * TN * GH + t * N * GH + u0;
+      S* o = out + t * N * DH + dir * H + u0;
+      S* o2 = out2 ? out2 + t * N * DH + dir * H + u0 : nullptr;
+      if (gru) {
+        S* save = training ? reserve + ro.gates[dir] + t * N * 4 * H + u0 : nullptr;
+        gru_step_forward<S>(N, U, H, git, GH, prod, lp, b_ih, b_hh, hp + u0, ldh, o, DH, o2, DH,
+                            save);
+      } else {
+        rnn_step_forward<S>(relu, N, U, git, GH, prod, lp, b_ih, b_hh, o, DH, o2, DH);
+      }
+      if (s == T - 1 && hy) {
+        // Final state: the forward direction ends at T-1, the reverse at 0.
+        S* dst = hy + (l * D + dir) * N * H + u0;
+        for (int64_t row = 0; row < N; ++row)
+          std::copy(o + row * DH, o + row * DH + U, dst + row * H);
+      }
+    };
+    if (N > 0) team.run_phases(T, n_chunks, task);
+
+    if (!last) {
+      if (p > 0.0) {
+        apply_dropout<S>(args.cfg.dtype, p, out, reserve + ro.mask, reserve + ro.drop, TN * DH);
+        in = reserve + ro.drop;
+      } else {
+        in = out;
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+template Status forward_impl<float>(const ForwardArgs&);
+template Status forward_impl<double>(const ForwardArgs&);
+
+}  // namespace detail
+}  // namespace rnn
+}  // namespace cpu
+}  // namespace cudnn_rnn

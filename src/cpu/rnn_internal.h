@@ -1,0 +1,251 @@
+// Internals of the CPU RNN (rnn.h) shared by its .cc files: derived shapes,
+// where each parameter and each saved tensor lives, the scratch arena, the
+// matrix products, the thread team and the per-time-step cell kernels.
+// Nothing here is part of the backend seam.
+//
+// Files: rnn.cc (entry points, checks, dtype dispatch), rnn_layout.cc (weight
+// and reserve layout), rnn_scratch.cc (thread-local scratch), rnn_gemm.cc
+// (BLAS with degenerate shapes handled), rnn_kernels_small.cc and
+// rnn_kernels_packed.cc (per-step recurrent products), rnn_team.cc (threads
+// sharing a step), rnn_cells.cc (fused gate maths per step), rnn_forward.cc,
+// rnn_backward.cc.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "rnn.h"
+
+namespace cudnn_rnn {
+namespace cpu {
+namespace rnn {
+namespace detail {
+
+// Shapes of one call, derived once from the Config.
+struct Dims {
+  Mode mode;
+  bool bias;
+  int64_t T;  // seq_len
+  int64_t N;  // batch
+  int64_t I;  // input_size
+  int64_t H;  // hidden_size
+  int64_t G;  // gates (1, 3, 4)
+  int64_t D;  // directions
+  int64_t L;  // layers
+  int64_t in_size(int64_t layer) const { return layer == 0 ? I : D * H; }
+};
+Dims make_dims(const Config& cfg, int64_t seq_len, int64_t batch);
+
+// A known mode, positive sizes, and element counts far from int64 overflow.
+bool config_sane(const Config& cfg);
+bool shape_sane(const Config& cfg, int64_t seq_len, int64_t batch);  // + T >= 1, N >= 0
+
+// ---- Flat weight buffer (PyTorch's registration order, see rnn.h) ----------
+
+// Element offsets of one (layer, direction)'s parameters; b_* are -1 without bias.
+struct WeightOffsets {
+  int64_t w_ih, w_hh, b_ih, b_hh;
+};
+WeightOffsets weight_offsets(const Dims& d, int64_t layer, int64_t dir);
+
+// ---- Reserve (what the training forward saves for backward) -----------------
+//
+// In elements of the dtype, every region starting on a multiple of kAlign:
+//   header (kReserveHeader): [0] = kReserveMagic, [1] = dropout p applied
+//                            (0 when no mask was drawn), rest 0
+//   for each layer l:
+//     out   (T, N, D*H)  the layer's output before dropout = every hidden state
+//     mask  (T, N, D*H)  l < L-1 only: dropout keep mask, 0 or 1/(1-p)
+//     drop  (T, N, D*H)  l < L-1 only: out * mask = the next layer's input
+//     gates[dir] (T, N, save_width) per direction, GRU only:
+//                        rows [r | z | n | hn] with hn = W_hn h + b_hn
+// RNN cells save no gates: act'(pre) is a function of the output itself.
+// mask/drop are laid out even when p = 0 (reserve_numel cannot know p);
+// header[1] tells backward whether they were filled.
+constexpr int64_t kAlign = 16;
+constexpr int64_t kReserveHeader = 16;
+constexpr double kReserveMagic = 7919.0;  // exact in float32 and float64
+constexpr int64_t kNone = -1;
+
+int64_t save_width(Mode mode, int64_t H);  // saved gate values per (t, n) row
+struct ReserveOffsets {
+  int64_t out;
+  int64_t mask;      // kNone for the last layer
+  int64_t drop;      // kNone for the last layer
+  int64_t gates[2];  // kNone when the mode saves no gates (or no such direction)
+};
+ReserveOffsets reserve_offsets(const Dims& d, int64_t layer);
+int64_t reserve_total(const Dims& d);
+
+// ---- Scratch -----------------------------------------------------------------
+//
+// One arena per thread (forward on a worker and backward on the main thread
+// may run at the same time), grown to the largest request and kept so that
+// repeated small calls never reach malloc. Arenas above kScratchKeepBytes are
+// released when the call that needed them ends.
+constexpr size_t kScratchKeepBytes = size_t(64) << 20;
+
+// Every buffer of a call is planned up front (ScratchPlan::add returns its
+// offset), then one ScratchLease of plan.bytes() hands out the pointers.
+class ScratchPlan {
+ public:
+  template <typename S>
+  size_t add(int64_t n) {
+    size_t at = bytes_;
+    size_t sz = static_cast<size_t>(n > 0 ? n : 0) * sizeof(S);
+    bytes_ += (sz + 63) & ~size_t(63);  // 64-byte aligned slices
+    return at;
+  }
+  size_t bytes() const { return bytes_; }
+
+ private:
+  size_t bytes_ = 0;
+};
+
+class ScratchLease {
+ public:
+  explicit ScratchLease(size_t bytes);  // throws std::bad_alloc
+  ~ScratchLease();                      // releases an oversized arena
+  ScratchLease(const ScratchLease&) = delete;
+  ScratchLease& operator=(const ScratchLease&) = delete;
+  template <typename S>
+  S* ptr(size_t offset) const {
+    return reinterpret_cast<S*>(base_ + offset);
+  }
+
+ private:
+  char* base_;
+};
+
+// ---- Whole-sequence products (BLAS) --------------------------------------------
+
+// blas::gemm (row-major) that also accepts m, n or k = 0 (empty batch, T = 1):
+// k = 0 leaves C = beta * C, which no BLAS promises to do.
+template <typename S>
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, S alpha, const S* a,
+          int64_t lda, const S* b, int64_t ldb, S beta, S* c, int64_t ldc);
+
+// ---- Per-step recurrent products ------------------------------------------------
+
+// Widest kernels this CPU runs (the build targets baseline x86-64); defined
+// in rnn_kernels_packed.cc. CUDNN_RNN_CPU_ISA=baseline|avx2 caps it.
+enum class Isa { Baseline, Avx2, Avx512 };
+Isa cpu_isa();
+
+// Tiny batches (N <= 4, rnn_kernels_small.cc), reading W_hh where it lies.
+// C (m x n) = A (m x k) * B^T with B n x k (forward: h W_hh^T), overwritten.
+template <typename S>
+void gemm_nt_small(int64_t m, int64_t n, int64_t k, const S* a, int64_t lda, const S* b,
+                   int64_t ldb, S* c, int64_t ldc);
+// C (m x n) = A (m x k) * B with B k x n (backward: dG W_hh), overwritten.
+template <typename S>
+void gemm_nn_small(int64_t m, int64_t n, int64_t k, const S* a, int64_t lda, const S* b,
+                   int64_t ldb, S* c, int64_t ldc);
+
+// Larger batches (rnn_kernels_packed.cc): B packed once per call into panels
+// of packed_nr() columns (zero-padded), then C (m x n_pad) = A (m x k) * B.
+template <typename S>
+int64_t packed_nr();
+template <typename S>
+int64_t packed_numel(int64_t k, int64_t n);  // elements of a packed k x n matrix
+// Columns are rows of W (forward, B = W_rows^T): `blocks` blocks of `cols`
+// consecutive rows, block b starting at row b * block_rows of w; k = row length.
+template <typename S>
+void pack_nt(int64_t k, int64_t blocks, int64_t cols, const S* w, int64_t ldw,
+             int64_t block_rows, S* out);
+// Columns are columns of W (backward, B = W[:, cols]): w points at the first.
+template <typename S>
+void pack_nn(int64_t k, int64_t cols, const S* w, int64_t ldw, S* out);
+template <typename S>
+void gemm_packed(int64_t m, int64_t k, const S* a, int64_t lda, const S* bp, int64_t n_pad, S* c,
+                 int64_t ldc);
+
+// ---- Thread team (rnn_team.cc) -------------------------------------------------------
+
+// A slice of one step's work: hidden units [u0, u0 + units) of direction dir.
+struct Chunk {
+  int64_t dir, u0, units;
+};
+constexpr int kMaxChunks = 32;
+// One chunk per direction for one thread; otherwise about two per thread, of
+// at least 32 units, so that a thread that is descheduled (a loaded machine)
+// holds up little. Returns the count written to out[kMaxChunks].
+int make_chunks(int64_t D, int64_t H, int threads, Chunk* out);
+
+int team_max_threads();             // min(BLAS threads (CUDNN_RNN_NUM_THREADS), cores, 8)
+int wanted_threads(const Dims& d);  // 1 when a step is too small to share
+void set_team_min_work_for_testing(int64_t step_macs);
+
+// Borrows the team for one call (never blocks: size() is 1 when it is busy).
+class TeamLease {
+ public:
+  explicit TeamLease(int wanted);
+  ~TeamLease();
+  TeamLease(const TeamLease&) = delete;
+  TeamLease& operator=(const TeamLease&) = delete;
+  int size() const { return size_; }
+  // Runs task(phase, chunk) for every phase in [0, phases) and chunk in
+  // [0, chunks); a phase starts only when the previous one is complete (a
+  // time step needs all of the previous one). Tasks are claimed by whichever
+  // thread is free, the caller's included; returns when all are done.
+  // task must not throw.
+  template <typename F>
+  void run_phases(int64_t phases, int chunks, F& task) {
+    run_impl(
+        phases, chunks, [](void* c, int64_t ph, int ch) { (*static_cast<F*>(c))(ph, ch); }, &task);
+  }
+
+ private:
+  void run_impl(int64_t phases, int chunks, void (*fn)(void*, int64_t, int), void* ctx);
+  void* team_ = nullptr;
+  int size_ = 1;
+};
+
+// ---- Cell kernels: one time step, one slice of units, all N rows -------------
+//
+// Slices: pointers arrive offset to the slice's first unit u0; gate g of a
+// row sits at +g*H in gi, the biases, save and dg (row strides as given),
+// and at +g*U in the slice's private product buffer.
+
+// GRU forward. gi: x W_ih^T rows (no bias), overwritten in inference; gh:
+// h W_hh^T for the slice (no bias), overwritten; hp: previous hidden rows.
+// Writes h' to out (and out2 when not null). save: training rows (stride 4H)
+// [r | z | n | hn], hn = W_hn h + b_hn, or null.
+template <typename S>
+void gru_step_forward(int64_t N, int64_t U, int64_t H, S* gi, int64_t ldgi, S* gh, int64_t ldgh,
+                      const S* b_ih, const S* b_hh, const S* hp, int64_t ldh, S* out,
+                      int64_t ldo, S* out2, int64_t ldo2, S* save);
+
+// RNN forward: h' = act((gh + b_hh) + (gi + b_ih)).
+template <typename S>
+void rnn_step_forward(bool relu, int64_t N, int64_t U, const S* gi, int64_t ldgi, const S* gh,
+                      int64_t ldgh, const S* b_ih, const S* b_hh, S* out, int64_t ldo, S* out2,
+                      int64_t ldo2);
+
+// GRU backward. dL/dh' = carry + prod + dy, where carry holds what reaches h'
+// directly (dhy, or dh'' * z from the later step) and prod = dG W_hh from the
+// later step (null: none yet); dy null = zeros. Writes dg rows (stride 4H)
+// [da_r | da_z | dhn | da_n], so dg[:, 0:3H] is the gradient of
+// h W_hh^T + b_hh and [0:2H] + [3H:4H] that of x W_ih^T + b_ih, and sets
+// carry = dh' * z. colsum (4 blocks) += column sums of dg, when not null.
+template <typename S>
+void gru_step_backward(int64_t N, int64_t U, int64_t H, const S* save, const S* hp, int64_t ldh,
+                       const S* dy, int64_t ldy, S* carry, const S* prod, int64_t ldp, S* dg,
+                       S* colsum);
+
+// RNN backward: dg = (carry + prod + dy) * act'(h') with act' from the output
+// (tanh: 1 - h'^2, relu: h' > 0); carry is consumed (set to 0).
+template <typename S>
+void rnn_step_backward(bool relu, int64_t N, int64_t U, int64_t H, const S* h, int64_t ldh,
+                       const S* dy, int64_t ldy, S* carry, const S* prod, int64_t ldp, S* dg,
+                       S* colsum);
+
+// ---- Drivers (one per file) ---------------------------------------------------
+template <typename S>
+Status forward_impl(const ForwardArgs& args);
+template <typename S>
+Status backward_impl(const BackwardArgs& args);
+
+}  // namespace detail
+}  // namespace rnn
+}  // namespace cpu
+}  // namespace cudnn_rnn
