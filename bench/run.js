@@ -75,7 +75,9 @@ function benchOurs(c, runs) {
   const x = randn([c.L, c.N, c.I]);
   const h0 = zeros([c.layers * D, c.N, c.H]);
   m.eval();
-  const forwardMs = timeMs(() => noGrad(() => tidy(() => m.forward(x, h0))), runs, Math.max(3, runs >> 3));
+  // tidy() must not return the outputs, or they escape it and pile up until GC.
+  // Warm-up long enough for the JIT to settle on the small configs.
+  const forwardMs = timeMs(() => noGrad(() => tidy(() => { m.forward(x, h0); })), runs, Math.max(3, Math.min(runs, 2000)));
   m.train();
   const xg = x.clone().requiresGrad_();
   const hg = h0.clone().requiresGrad_();
@@ -167,6 +169,9 @@ async function main() {
   const peak = (10 * 2 * 1024 ** 3) / peakSeconds / 1e9;
   console.log(`cudnn-rnn ${v.cudnnRnn} on ${os.cpus()[0].model.trim()} x${os.cpus().length}, node ${v.node}`);
   console.log(`BLAS: ${v.blas.vendor} ${v.blas.version} core=${v.blas.core || '-'} threads=${v.blas.threads}; sgemm 1024^3 peak ${peak.toFixed(0)} GFLOP/s`);
+  if (process.env.OPENBLAS_CORETYPE) {
+    console.log(`note: OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE} is set in the environment and is respected; unset it to let cudnn-rnn pick the kernels for this CPU`);
+  }
 
   const ours = {};
   for (const c of configs) ours[c.name] = benchOurs(c, runsFor(c, args.runs));

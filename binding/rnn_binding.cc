@@ -60,17 +60,25 @@ Napi::Value ReserveNumel(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(n));
 }
 
+// The arguments forward and backward begin with:
+// (cfg, seqLen, batch, x..., hx...|null, w...). Returns the next position.
+template <typename Args>
+size_t ReadLeadingArgs(const Napi::CallbackInfo& info, Args* args) {
+  args->cfg = ReadConfig(info[0]);
+  args->seq_len = ToInt64(info[1]);
+  args->batch = ToInt64(info[2]);
+  size_t at = 3;
+  args->x = ReadView(info, at).data; at += kViewArgs;
+  args->hx = OptionalData(info, at); at += kViewArgs;
+  args->w = ReadView(info, at).data; at += kViewArgs;
+  return at;
+}
+
 // Argument order shared by the sync and async forward:
 // (cfg, seqLen, batch, x..., hx...|null, w..., y..., hy..., reserve...|null, dropout)
 rnn::ForwardArgs ReadForwardArgs(const Napi::CallbackInfo& info) {
   rnn::ForwardArgs args;
-  args.cfg = ReadConfig(info[0]);
-  args.seq_len = ToInt64(info[1]);
-  args.batch = ToInt64(info[2]);
-  size_t at = 3;
-  args.x = ReadView(info, at).data; at += kViewArgs;
-  args.hx = OptionalData(info, at); at += kViewArgs;
-  args.w = ReadView(info, at).data; at += kViewArgs;
+  size_t at = ReadLeadingArgs(info, &args);
   args.y = ReadView(info, at).data; at += kViewArgs;
   args.hy = ReadView(info, at).data; at += kViewArgs;
   args.reserve = OptionalMutableData(info, at); at += kViewArgs;
@@ -117,13 +125,7 @@ Napi::Value ForwardAsync(const Napi::CallbackInfo& info) {
 //  dx...|null, dhx...|null, dw...|null)
 Napi::Value Backward(const Napi::CallbackInfo& info) {
   rnn::BackwardArgs args;
-  args.cfg = ReadConfig(info[0]);
-  args.seq_len = ToInt64(info[1]);
-  args.batch = ToInt64(info[2]);
-  size_t at = 3;
-  args.x = ReadView(info, at).data; at += kViewArgs;
-  args.hx = OptionalData(info, at); at += kViewArgs;
-  args.w = ReadView(info, at).data; at += kViewArgs;
+  size_t at = ReadLeadingArgs(info, &args);
   args.reserve = ReadView(info, at).data; at += kViewArgs;
   args.dy = OptionalData(info, at); at += kViewArgs;
   args.dhy = OptionalData(info, at); at += kViewArgs;

@@ -16,8 +16,10 @@ Napi::Value StorageAlloc(const Napi::CallbackInfo& info) {
   Device device;
   device.type = static_cast<DeviceType>(ToInt64(info[1]));
   device.index = static_cast<int32_t>(ToInt64(info[2]));
+  // Zero-filled unless the caller says a kernel will overwrite every byte.
+  bool zero = info.Length() < 4 || info[3].ToBoolean();
   Storage* storage = nullptr;
-  Status st = storage_alloc(static_cast<size_t>(nbytes), device, &storage);
+  Status st = storage_alloc(static_cast<size_t>(nbytes), device, zero, &storage);
   if (!st.ok()) ThrowStatus(env, st);
   if (device.type == DeviceType::Cpu) Napi::MemoryManagement::AdjustExternalMemory(env, nbytes);
   return WrapStorage(env, storage);
@@ -71,6 +73,15 @@ Napi::Value HostBytesLive(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(host_bytes_live()));
 }
 
+Napi::Value HostBytesCached(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(host_bytes_cached()));
+}
+
+Napi::Value HostCacheRelease(const Napi::CallbackInfo& info) {
+  host_cache_release();
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void RegisterStorage(Napi::Env env, Napi::Object exports) {
@@ -79,6 +90,8 @@ void RegisterStorage(Napi::Env env, Napi::Object exports) {
   exports.Set("storageWrite", Napi::Function::New(env, StorageWrite, "storageWrite"));
   exports.Set("storageRead", Napi::Function::New(env, StorageRead, "storageRead"));
   exports.Set("hostBytesLive", Napi::Function::New(env, HostBytesLive, "hostBytesLive"));
+  exports.Set("hostBytesCached", Napi::Function::New(env, HostBytesCached, "hostBytesCached"));
+  exports.Set("hostCacheRelease", Napi::Function::New(env, HostCacheRelease, "hostCacheRelease"));
 }
 
 }  // namespace binding

@@ -5,6 +5,7 @@
 
 #include "convert.h"
 #include "cpu/blas.h"
+#include "cuda/runtime_probe.h"
 #include "registry.h"
 
 namespace cudnn_rnn {
@@ -57,6 +58,8 @@ void RegisterSystem(Napi::Env env, Napi::Object exports) {
   exports.Set("blasInfo", Napi::Function::New(env, BlasInfo, "blasInfo"));
   exports.Set("gemmBench", Napi::Function::New(env, GemmBench, "gemmBench"));
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
+  // The statically linked CUDA runtime's version, 0 in a CPU-only build.
+  exports.Set("cudaRuntimeVersion", Napi::Number::New(env, cuda::linked_runtime_version()));
 }
 
 }  // namespace binding

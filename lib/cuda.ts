@@ -71,7 +71,7 @@ export interface CudaVersions extends CudaDiscovery {
   /** Why not ('' when available): the causes' reasons joined. */
   reason: string;
   causes: CudaCause[];
-  /** The CUDA runtime the addon links (none until the GPU kernels arrive). */
+  /** The CUDA runtime the addon links statically (none in a CPU-only build). */
   runtime: { version: string; reason: string };
 }
 
@@ -300,8 +300,15 @@ export function report(): CudaVersions {
     available: causes.length === 0,
     reason: causes.map((c) => c.reason).join('; '),
     causes,
-    runtime: { version: '', reason: 'n/a: this build links no CUDA runtime yet (it comes with the GPU kernels)' },
+    runtime: linkedRuntime(),
   };
+}
+
+/** The CUDA runtime linked statically into the addon when it was built with nvcc. */
+function linkedRuntime(): { version: string; reason: string } {
+  const v = native.cudaRuntimeVersion ?? 0;
+  if (v > 0) return { version: `${Math.floor(v / 1000)}.${Math.floor((v % 1000) / 10)}`, reason: '' };
+  return { version: '', reason: 'n/a: this addon was built without nvcc (CPU-only build); rebuild on a machine with the CUDA toolkit' };
 }
 
 /** cuDNN's name for a status code; cuDNN 8 and 9 number them differently. */

@@ -12,7 +12,7 @@ export {
   narrow, squeeze, unsqueeze, expand, cat, stack, chunk, split, unbind, indexSelect, contiguous, clone, to,
 } from './ops';
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd/grad-mode';
-export { tidy, keep, memory } from './memory';
+export { tidy, keep, memory, releaseCachedMemory } from './memory';
 export type { MemoryInfo } from './memory';
 export { manualSeed, initialSeed } from './random';
 export { getDefaultDevice, setDefaultDevice } from './backend';

@@ -100,9 +100,19 @@ export interface MemoryInfo {
   hostBytes: number;
   /** Storages freed by the garbage collector because nobody disposed them. */
   reclaimedByGc: number;
+  /** Freed large host blocks kept for reuse (see releaseCachedMemory()). */
+  hostCachedBytes: number;
 }
 
 export function memory(): MemoryInfo {
   const s = storageCounters();
-  return { numTensors: liveTensors, numStorages: s.storages, numBytes: s.bytes, hostBytes: native.hostBytesLive(), reclaimedByGc: s.reclaimedByGc };
+  return {
+    numTensors: liveTensors, numStorages: s.storages, numBytes: s.bytes, hostBytes: native.hostBytesLive(),
+    reclaimedByGc: s.reclaimedByGc, hostCachedBytes: native.hostBytesCached(),
+  };
+}
+
+/** Returns the cached freed host blocks to the system (CUDNN_RNN_HOST_CACHE_MB bounds the cache). */
+export function releaseCachedMemory(): void {
+  native.hostCacheRelease();
 }

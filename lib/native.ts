@@ -35,11 +35,13 @@ export interface CudaDiscoverOptionsNative {
 export type RnnConfigArray = [number, number, number, number, number, boolean, boolean];
 
 export interface NativeBinding {
-  storageAlloc(nbytes: number, deviceType: number, deviceIndex: number): StorageHandle;
+  storageAlloc(nbytes: number, deviceType: number, deviceIndex: number, zero: boolean): StorageHandle;
   storageFree(handle: StorageHandle): void;
   storageWrite(handle: StorageHandle, byteOffset: number, data: ArrayBufferView): void;
   storageRead(handle: StorageHandle, byteOffset: number, nbytes: number): ArrayBuffer;
   hostBytesLive(): number;
+  hostBytesCached(): number;
+  hostCacheRelease(): void;
 
   unary(op: number, ...views: unknown[]): void;
   binary(op: number, ...views: unknown[]): void;
@@ -74,6 +76,8 @@ export interface NativeBinding {
   cudnnStatusName(major: number, code: number): string;
   gemmBench(dtype: number, n: number, repeats: number, builtin: boolean): number;
   napiVersion: number;
+  /** The statically linked CUDA runtime (e.g. 13000), 0 in a CPU-only build. */
+  cudaRuntimeVersion?: number;
 }
 
 /** The folder holding our package.json (lib/ in development, dist/cjs/ when built). */

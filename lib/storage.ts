@@ -34,9 +34,9 @@ export class Storage {
     this.device = device;
   }
 
-  /** Zero-initialised memory on `device`. */
-  static alloc(nbytes: number, device: Device): Storage {
-    const handle = native.storageAlloc(nbytes, deviceTypeCode(device), device.index);
+  /** Memory on `device`, zero-filled unless `zero` is false (for outputs a kernel overwrites). */
+  static alloc(nbytes: number, device: Device, zero = true): Storage {
+    const handle = native.storageAlloc(nbytes, deviceTypeCode(device), device.index, zero);
     const storage = new Storage(handle, nbytes, device);
     counters.storages += 1;
     counters.bytes += nbytes;

@@ -56,10 +56,13 @@ export class Tensor<D extends DType = DType> {
     trackTensor(this);
   }
 
-  /** @internal A fresh contiguous tensor (zero-filled). */
-  static empty<D extends DType>(shape: readonly number[], dtype: D, device: Device = CPU): Tensor<D> {
+  /**
+   * @internal A fresh contiguous tensor, zero-filled unless `zero` is false
+   * (only for outputs that a kernel writes completely).
+   */
+  static empty<D extends DType>(shape: readonly number[], dtype: D, device: Device = CPU, zero = true): Tensor<D> {
     const numel = shapeNumel(shape);
-    const storage = Storage.alloc(numel * ITEM_SIZE[dtype], device);
+    const storage = Storage.alloc(numel * ITEM_SIZE[dtype], device, zero);
     return new Tensor(storage, shape, contiguousStrides(shape), 0, dtype);
   }
 

@@ -64,7 +64,8 @@ onGpu('on a machine with an NVIDIA GPU', () => {
     for (const lib of [v.cudnn, v.cublas]) {
       if (lib.cudaVersion) expect(Number(lib.cudaVersion.split('.')[0])).toBeLessThanOrEqual(driverMajor);
     }
-    expect(v.runtime.reason).toMatch(/^n\/a/);
+    // A GPU machine's build has nvcc, so the runtime is linked statically.
+    expect(v.runtime.version).toMatch(/^\d+\.\d+$/);
   });
 
   it("'cuda' is refused with the honest reason while this build has no GPU kernels", () => {

@@ -14,7 +14,7 @@ registerEngineOps({
     target._storage.version += 1;
   },
   detachedCopy: (g) => {
-    const out = Tensor.empty(g.shape, g.dtype, g.deviceObj);
+    const out = Tensor.empty(g.shape, g.dtype, g.deviceObj, false);
     native.copy(...g._view(), ...out._view());
     return out;
   },

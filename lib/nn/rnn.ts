@@ -72,6 +72,9 @@ export abstract class RNNBase extends Module {
   private flat: Tensor;
   private slots: ParamSlot[];
   private dtypeValue: FloatDType;
+  /** The parameters in layout order and the kernel spec, rebuilt only when they change (per-call cost matters for small nets). */
+  private paramList: Tensor[] = [];
+  private specCache: RnnSpec | null = null;
 
   [param: `weight_${string}` | `bias_${string}`]: Tensor;
 
@@ -149,10 +152,13 @@ export abstract class RNNBase extends Module {
 
   /** @internal */
   spec(): RnnSpec {
-    return {
-      mode: this.mode, dtype: this.dtypeValue, inputSize: this.inputSize, hiddenSize: this.hiddenSize,
-      numLayers: this.numLayers, bidirectional: this.bidirectional, bias: this.bias,
-    };
+    if (this.specCache === null || this.specCache.dtype !== this.dtypeValue) {
+      this.specCache = Object.freeze({
+        mode: this.mode, dtype: this.dtypeValue, inputSize: this.inputSize, hiddenSize: this.hiddenSize,
+        numLayers: this.numLayers, bidirectional: this.bidirectional, bias: this.bias,
+      });
+    }
+    return this.specCache;
   }
 
   get dtype(): FloatDType {
@@ -166,6 +172,7 @@ export abstract class RNNBase extends Module {
   private installParams(): void {
     const views = paramViews(this.flat, this.slots);
     views.forEach((v, i) => this.registerParameter(this.flatWeightsNames[i], v));
+    this.paramList = views;
   }
 
   /** PyTorch's reset_parameters: every parameter ~ U(-1/sqrt(H), 1/sqrt(H)) in order. */
@@ -294,14 +301,14 @@ export abstract class RNNBase extends Module {
    */
   forward(input: Tensor, hx?: Tensor | null): [Tensor, Tensor] {
     const { x, h, unbatched, temps } = this.prepareInputs(input, hx);
-    const [y, hy] = rnnForward(this.spec(), x, h, this.flat, this.parameters(), this.slots, { training: this.training, dropout: this.dropout, temps });
+    const [y, hy] = rnnForward(this.spec(), x, h, this.flat, this.paramList, this.slots, { training: this.training, dropout: this.dropout, temps });
     return this.finishOutputs(y, hy, unbatched);
   }
 
   /** forward() on a worker thread: the event loop keeps serving while it runs. */
   async forwardAsync(input: Tensor, hx?: Tensor | null): Promise<[Tensor, Tensor]> {
     const { x, h, unbatched, temps } = this.prepareInputs(input, hx);
-    const [y, hy] = await rnnForwardAsync(this.spec(), x, h, this.flat, this.parameters(), this.slots, { training: this.training, dropout: this.dropout, temps });
+    const [y, hy] = await rnnForwardAsync(this.spec(), x, h, this.flat, this.paramList, this.slots, { training: this.training, dropout: this.dropout, temps });
     return this.finishOutputs(y, hy, unbatched);
   }
 }

@@ -5,11 +5,11 @@ import { DType, isDType } from '../dtype';
 import { CodedError, typeError } from '../errors';
 import { native } from '../native';
 import { Tensor } from '../tensor';
-import { emptyLike, liveTensor, needsGrad, record } from './util';
+import { liveTensor, needsGrad, outputLike, record } from './util';
 
 export function clone<T extends Tensor>(a: T): T {
   const x = liveTensor('clone', 'input', a) as T;
-  const out = emptyLike(x) as T;
+  const out = outputLike(x) as T;
   native.copy(...x._view(), ...out._view());
   if (needsGrad(x)) record(out, 'CloneBackward0', [x], ([g]) => [g]);
   return out;
@@ -44,7 +44,7 @@ export function to(a: Tensor, target: DType | DeviceLike | { dtype?: DType; devi
   if (!sameDevice(device, x.deviceObj)) {
     throw new CodedError(`to: copies between ${deviceName(x.deviceObj)} and ${deviceName(device)} are not supported by this build`, 'ERR_CUDNN_RNN_DEVICE');
   }
-  const out = Tensor.empty(x.shape, dtype, device);
+  const out = Tensor.empty(x.shape, dtype, device, false);
   native.copy(...x._view(), ...out._view());
   // Converting to int32 is allowed; like PyTorch the result then has no gradient.
   if (needsGrad(x) && dtype !== 'int32') {

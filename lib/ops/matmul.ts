@@ -4,7 +4,7 @@ import { formatShape } from '../errors';
 import { tidy } from '../memory';
 import { native } from '../native';
 import { Tensor } from '../tensor';
-import { broadcastShapes, castIfNeeded, checkSameDevice, emptyLike, liveTensor, needsGrad, record, sumToShape } from './util';
+import { broadcastShapes, castIfNeeded, checkSameDevice, liveTensor, needsGrad, outputLike, record, sumToShape } from './util';
 import { contiguousRaw, reshapeRaw, viewOf } from './shape';
 
 /** (..., M, K) x (..., K, N) -> (..., M, N), both at least 2-D, no autograd. */
@@ -39,7 +39,7 @@ function rawBatchedMatmul(a: Tensor, b: Tensor): Tensor {
   };
   const a3 = fold(a, m, k);
   const b3 = fold(b, k, n);
-  const out3 = emptyLike(a, [batchNumel, m, n]);
+  const out3 = outputLike(a, [batchNumel, m, n]);  // the kernel writes all of it
   try {
     native.matmul(...a3._view(), ...b3._view(), ...out3._view());
   } finally {

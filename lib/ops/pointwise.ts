@@ -5,7 +5,7 @@ import { tidy } from '../memory';
 import { native } from '../native';
 import { Tensor } from '../tensor';
 import {
-  broadcastShapes, broadcastView, castIfNeeded, checkSameDevice, emptyLike, liveTensor, needsGrad, record, sumToShape,
+  broadcastShapes, broadcastView, castIfNeeded, checkSameDevice, liveTensor, outputLike, needsGrad, record, sumToShape,
 } from './util';
 
 // Codes of src/cpu/kernels.h.
@@ -23,7 +23,7 @@ export const BinaryOp = {
 /** out = op(a) in `dtype` (a is cast first when it differs). */
 export function rawUnary(op: number, a: Tensor, dtype: DType = a.dtype): Tensor {
   const src = castIfNeeded(a, dtype);
-  const out = emptyLike(a, a.shape, dtype);
+  const out = outputLike(a, a.shape, dtype);
   try {
     native.unary(op, ...src._view(), ...out._view());
   } catch (err) {
@@ -40,7 +40,7 @@ export function rawBinary(where: string, op: number, a: Tensor, b: Tensor, dtype
   const shape = broadcastShapes(where, a.shape, b.shape);
   const ca = castIfNeeded(a, dtype);
   const cb = castIfNeeded(b, dtype);
-  const out = emptyLike(a, shape, outDtype);
+  const out = outputLike(a, shape, outDtype);
   try {
     native.binary(op, ...broadcastView(ca, shape), ...broadcastView(cb, shape), ...out._view());
   } catch (err) {
@@ -55,7 +55,7 @@ export function rawBinary(where: string, op: number, a: Tensor, b: Tensor, dtype
 
 export function rawBinaryScalar(op: number, a: Tensor, s: number, scalarFirst: boolean, dtype: DType = a.dtype): Tensor {
   const src = castIfNeeded(a, dtype);
-  const out = emptyLike(a, a.shape, dtype);
+  const out = outputLike(a, a.shape, dtype);
   try {
     native.binaryScalar(op, ...src._view(), s, scalarFirst, ...out._view());
   } catch (err) {
@@ -301,7 +301,7 @@ export const ge = (a: Tensor, b: Tensor | number): Tensor => compare('ge', Binar
 
 // ---------- unary ----------
 
-function floatOnly(where: string, t: Tensor): DType {
+function floatOnly(t: Tensor): DType {
   // Like PyTorch, exp/log/tanh/... of an integer tensor compute in float32.
   return isFloatDType(t.dtype) ? t.dtype : 'float32';
 }
@@ -313,39 +313,40 @@ export function neg<D extends DType>(a: Tensor<D>): Tensor<D> {
   return out as Tensor<D>;
 }
 
-export function exp(a: Tensor): Tensor {
-  const x = liveTensor('exp', 'input', a);
-  const out = rawUnary(UnaryOp.Exp, x, floatOnly('exp', x));
-  if (needsGrad(x)) record(out, 'ExpBackward0', [x], ([g]) => [rawBinary('exp', BinaryOp.Mul, g as Tensor, out, out.dtype)], { saved: [out] });
+/**
+ * A unary op whose gradient needs only its output y: g -> gradOp(g, y)
+ * (exp: g*y, tanh: g*(1-y^2), sigmoid: g*y*(1-y), relu: g*(y>0)).
+ */
+function unarySavingOutput(where: string, name: string, op: number, gradOp: number, a: Tensor, dtype: (x: Tensor) => DType): Tensor {
+  const x = liveTensor(where, 'input', a);
+  const out = rawUnary(op, x, dtype(x));
+  if (needsGrad(x)) record(out, name, [x], ([g]) => [rawBinary(where, gradOp, g as Tensor, out, out.dtype)], { saved: [out] });
   return out;
+}
+
+const sameDType = (x: Tensor): DType => x.dtype;
+
+export function exp(a: Tensor): Tensor {
+  return unarySavingOutput('exp', 'ExpBackward0', UnaryOp.Exp, BinaryOp.Mul, a, floatOnly);
 }
 
 export function log(a: Tensor): Tensor {
   const x = liveTensor('log', 'input', a);
-  const out = rawUnary(UnaryOp.Log, x, floatOnly('log', x));
+  const out = rawUnary(UnaryOp.Log, x, floatOnly(x));
   if (needsGrad(x)) record(out, 'LogBackward0', [x], ([g]) => [rawBinary('log', BinaryOp.Div, g as Tensor, x, out.dtype)], { saved: [x] });
   return out;
 }
 
 export function tanh(a: Tensor): Tensor {
-  const x = liveTensor('tanh', 'input', a);
-  const out = rawUnary(UnaryOp.Tanh, x, floatOnly('tanh', x));
-  if (needsGrad(x)) record(out, 'TanhBackward0', [x], ([g]) => [rawBinary('tanh', BinaryOp.TanhBackward, g as Tensor, out, out.dtype)], { saved: [out] });
-  return out;
+  return unarySavingOutput('tanh', 'TanhBackward0', UnaryOp.Tanh, BinaryOp.TanhBackward, a, floatOnly);
 }
 
 export function sigmoid(a: Tensor): Tensor {
-  const x = liveTensor('sigmoid', 'input', a);
-  const out = rawUnary(UnaryOp.Sigmoid, x, floatOnly('sigmoid', x));
-  if (needsGrad(x)) record(out, 'SigmoidBackward0', [x], ([g]) => [rawBinary('sigmoid', BinaryOp.SigmoidBackward, g as Tensor, out, out.dtype)], { saved: [out] });
-  return out;
+  return unarySavingOutput('sigmoid', 'SigmoidBackward0', UnaryOp.Sigmoid, BinaryOp.SigmoidBackward, a, floatOnly);
 }
 
 export function relu<D extends DType>(a: Tensor<D>): Tensor<D> {
-  const x = liveTensor('relu', 'input', a);
-  const out = rawUnary(UnaryOp.Relu, x);
-  if (needsGrad(x)) record(out, 'ReluBackward0', [x], ([g]) => [rawBinary('relu', BinaryOp.ReluBackward, g as Tensor, out, out.dtype)], { saved: [out] });
-  return out as Tensor<D>;
+  return unarySavingOutput('relu', 'ReluBackward0', UnaryOp.Relu, BinaryOp.ReluBackward, a, sameDType) as Tensor<D>;
 }
 
 export function abs<D extends DType>(a: Tensor<D>): Tensor<D> {
@@ -359,7 +360,7 @@ export function abs<D extends DType>(a: Tensor<D>): Tensor<D> {
 
 export function sqrt(a: Tensor): Tensor {
   const x = liveTensor('sqrt', 'input', a);
-  const out = rawUnary(UnaryOp.Sqrt, x, floatOnly('sqrt', x));
+  const out = rawUnary(UnaryOp.Sqrt, x, floatOnly(x));
   if (needsGrad(x)) {
     record(out, 'SqrtBackward0', [x], ([g]) => tidy(() => [rawBinary('sqrt', BinaryOp.Div, g as Tensor, rawBinaryScalar(BinaryOp.Mul, out, 2, false), out.dtype)]), { saved: [out] });
   }

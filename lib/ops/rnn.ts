@@ -7,7 +7,7 @@ import { native, NO_VIEW, RnnConfigArray, ViewArgs } from '../native';
 import { Storage } from '../storage';
 import { Tensor } from '../tensor';
 import { viewOf } from './shape';
-import { emptyLike, record } from './util';
+import { emptyLike, outputLike, record } from './util';
 
 export type RnnMode = 'RNN_RELU' | 'RNN_TANH' | 'LSTM' | 'GRU';
 
@@ -29,8 +29,16 @@ export interface ParamSlot {
   shape: number[];
 }
 
+const configCache = new WeakMap<RnnSpec, RnnConfigArray>();
+
+/** The native config array; specs are immutable, so it is built once per spec. */
 function configArray(spec: RnnSpec): RnnConfigArray {
-  return [MODE_CODE[spec.mode], DTYPE_CODE[spec.dtype], spec.inputSize, spec.hiddenSize, spec.numLayers, spec.bidirectional, spec.bias];
+  let cfg = configCache.get(spec);
+  if (cfg === undefined) {
+    cfg = [MODE_CODE[spec.mode], DTYPE_CODE[spec.dtype], spec.inputSize, spec.hiddenSize, spec.numLayers, spec.bidirectional, spec.bias];
+    configCache.set(spec, cfg);
+  }
+  return cfg;
 }
 
 /** Where each parameter lives in the flat weight buffer, in PyTorch's order. */
@@ -64,8 +72,9 @@ function prepare(spec: RnnSpec, x: Tensor, hx: Tensor | null, flat: Tensor, want
   const cfg = configArray(spec);
   const [seqLen, batch] = x.shape;
   const dirs = spec.bidirectional ? 2 : 1;
-  const y = emptyLike(x, [seqLen, batch, dirs * spec.hiddenSize]);
-  const hy = emptyLike(x, [spec.numLayers * dirs, batch, spec.hiddenSize]);
+  // The kernel writes every element of y and hy.
+  const y = outputLike(x, [seqLen, batch, dirs * spec.hiddenSize]);
+  const hy = outputLike(x, [spec.numLayers * dirs, batch, spec.hiddenSize]);
   const reserve = wantsReserve ? emptyLike(x, [native.rnnReserveNumel(cfg, seqLen, batch)]) : null;
   const args = [cfg, seqLen, batch, ...x._view(), ...view(hx), ...flat._view(), ...y._view(), ...hy._view(), ...view(reserve), dropout];
   return { cfg, seqLen, batch, y, hy, reserve, args };
@@ -101,9 +110,10 @@ function recordBackward(spec: RnnSpec, p: Prepared, x: Tensor, hx: Tensor | null
     const wantDw = params.some((q) => q.requiresGrad);
     const dyc = dy === null ? null : dy.isContiguous ? dy : dy.contiguous();
     const dhyc = dhy === null ? null : dhy.isContiguous ? dhy : dhy.contiguous();
-    const dx = wantDx ? emptyLike(x) : null;
-    const dhx = wantDhx ? emptyLike(hx as Tensor) : null;
-    const dw = wantDw ? emptyLike(flat) : null;
+    // The backward overwrites dx, dhx and dw completely.
+    const dx = wantDx ? outputLike(x) : null;
+    const dhx = wantDhx ? outputLike(hx as Tensor) : null;
+    const dw = wantDw ? outputLike(flat) : null;
     try {
       native.rnnBackward(p.cfg, p.seqLen, p.batch, ...x._view(), ...view(hx), ...flat._view(), ...reserve._view(),
         ...view(dyc), ...view(dhyc), ...view(dx), ...view(dhx), ...view(dw));

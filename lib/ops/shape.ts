@@ -5,7 +5,7 @@ import { tidy } from '../memory';
 import { native } from '../native';
 import { contiguousStrides, shapeNumel, Tensor } from '../tensor';
 import { promoteTypes } from '../dtype';
-import { broadcastView, checkSameDevice, emptyLike, liveTensor, needsGrad, record, sameShape, sumToShape } from './util';
+import { broadcastView, checkSameDevice, emptyLike, liveTensor, needsGrad, outputLike, record, sameShape, sumToShape } from './util';
 
 /** A new view of t's storage (no autograd). */
 export function viewOf<T extends Tensor>(t: T, shape: readonly number[], strides: readonly number[], offset = t.offset): T {
@@ -73,7 +73,7 @@ export function inferShape(where: string, shape: unknown, numel: number): number
 /** A contiguous copy (no autograd); returns t itself when already contiguous. */
 export function contiguousRaw<T extends Tensor>(t: T): T {
   if (t.isContiguous) return t;
-  const out = emptyLike(t) as T;
+  const out = outputLike(t) as T;
   native.copy(...t._view(), ...out._view());
   return out;
 }
@@ -323,7 +323,7 @@ export function cat(tensors: Tensor[], dim = 0): Tensor {
   });
   const shape = first.shape.slice();
   shape[d] = parts.reduce((n, t) => n + t.shape[d], 0);
-  const out = emptyLike(first, shape, dtype);
+  const out = outputLike(first, shape, dtype);  // the parts cover every element
   let at = 0;
   const offsets: number[] = [];
   for (const t of parts) {
@@ -358,7 +358,7 @@ export function stack(tensors: Tensor[], dim = 0): Tensor {
   const d = normalizeDim('stack', dim, first.ndim + 1);
   const shape = first.shape.slice();
   shape.splice(d, 0, list.length);
-  const out = emptyLike(first, shape, dtype);
+  const out = outputLike(first, shape, dtype);  // the parts cover every element
   list.forEach((t, i) => {
     const region = selectRaw(out, d, i);
     native.copy(...t._view(), ...region._view());

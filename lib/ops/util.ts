@@ -44,6 +44,14 @@ export function emptyLike(like: Tensor, shape: readonly number[] = like.shape, d
   return Tensor.empty(shape, dtype, like.deviceObj);
 }
 
+/**
+ * Like emptyLike but not zero-filled: only for the output of a kernel that
+ * writes every element (pointwise ops, copies, the RNN's outputs).
+ */
+export function outputLike(like: Tensor, shape: readonly number[] = like.shape, dtype: DType = like.dtype): Tensor {
+  return Tensor.empty(shape, dtype, like.deviceObj, false);
+}
+
 export function checkSameDevice(where: string, a: Tensor, b: Tensor): void {
   if (!sameDevice(a.deviceObj, b.deviceObj)) {
     throw new CodedError(`${where}: Expected all tensors to be on the same device, but found at least two devices, ${deviceName(a.deviceObj)} and ${deviceName(b.deviceObj)}!`, 'ERR_CUDNN_RNN_DEVICE_MISMATCH');
@@ -89,7 +97,7 @@ export function record(
 /** Casts to `dtype` when needed; the caller disposes the result if it differs. */
 export function castIfNeeded(t: Tensor, dtype: DType): Tensor {
   if (t.dtype === dtype) return t;
-  const out = emptyLike(t, t.shape, dtype);
+  const out = outputLike(t, t.shape, dtype);
   native.copy(...t._view(), ...out._view());
   return out;
 }

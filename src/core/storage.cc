@@ -5,34 +5,48 @@
 #include <cstring>
 #include <new>
 
+#include "host_cache.h"
+
 namespace cudnn_rnn {
 
 namespace {
 std::atomic<int64_t> g_host_bytes{0};
 constexpr size_t kHostAlignment = 64;  // one cache line; AVX-512 loads stay aligned
+
+// Host storages remember their block's capacity so the cache can reuse it.
+struct HostStorage : Storage {
+  size_t capacity = 0;
+};
 }  // namespace
 
-Status storage_alloc(size_t nbytes, Device device, Storage** out) {
+Status storage_alloc(size_t nbytes, Device device, bool zero, Storage** out) {
   *out = nullptr;
   if (device.type != DeviceType::Cpu) {
     return Status(StatusCode::BackendUnavailable, "device memory is allocated by the CUDA backend");
   }
-  Storage* s = new (std::nothrow) Storage();
+  HostStorage* s = new (std::nothrow) HostStorage();
   if (s == nullptr) return Status(StatusCode::OutOfMemory, "out of host memory allocating a storage header");
   // posix_memalign(0) may return nullptr legitimately; keep a real pointer so
   // views of empty tensors still have a valid base address.
   size_t rounded = ((nbytes + kHostAlignment - 1) / kHostAlignment) * kHostAlignment;
   if (rounded == 0) rounded = kHostAlignment;
-  void* p = nullptr;
-  if (posix_memalign(&p, kHostAlignment, rounded) != 0 || p == nullptr) {
-    delete s;
-    return Status(StatusCode::OutOfMemory,
-                  "out of host memory allocating " + std::to_string(nbytes) + " bytes");
+  size_t capacity = 0;
+  void* p = host_cache_take(rounded, &capacity);
+  if (p == nullptr) {
+    capacity = rounded;
+    if (posix_memalign(&p, kHostAlignment, rounded) != 0 || p == nullptr) {
+      host_cache_clear();  // idle cached blocks may be what stands in the way
+      if (posix_memalign(&p, kHostAlignment, rounded) != 0 || p == nullptr) {
+        delete s;
+        return Status(StatusCode::OutOfMemory, "out of host memory allocating " + std::to_string(nbytes) + " bytes");
+      }
+    }
   }
-  std::memset(p, 0, rounded);
+  if (zero) std::memset(p, 0, rounded);
   s->data = p;
   s->nbytes = nbytes;
   s->device = device;
+  s->capacity = capacity;
   g_host_bytes += static_cast<int64_t>(nbytes);
   *out = s;
   return Status::Ok();
@@ -41,12 +55,19 @@ Status storage_alloc(size_t nbytes, Device device, Storage** out) {
 void storage_free(Storage* storage) {
   if (storage == nullptr) return;
   if (storage->device.type == DeviceType::Cpu) {
-    std::free(storage->data);
+    auto* host = static_cast<HostStorage*>(storage);
+    if (!host_cache_put(host->data, host->capacity)) std::free(host->data);
     g_host_bytes -= static_cast<int64_t>(storage->nbytes);
+    delete host;
+    return;
   }
   delete storage;
 }
 
 int64_t host_bytes_live() { return g_host_bytes.load(); }
+
+int64_t host_bytes_cached() { return host_cache_bytes(); }
+
+void host_cache_release() { host_cache_clear(); }
 
 }  // namespace cudnn_rnn

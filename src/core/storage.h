@@ -21,12 +21,16 @@ struct Storage {
   Device device;
 };
 
-// Allocates zero-initialised memory (64-byte aligned on the host).
-Status storage_alloc(size_t nbytes, Device device, Storage** out);
-// Frees the memory and the Storage itself. Safe on nullptr.
+// Allocates memory (64-byte aligned on the host), zero-filled when `zero`;
+// callers pass zero=false only for outputs a kernel overwrites entirely.
+Status storage_alloc(size_t nbytes, Device device, bool zero, Storage** out);
+// Frees the Storage; large host blocks go back to a cache for reuse. Safe on nullptr.
 void storage_free(Storage* storage);
 
 // Live host bytes held by Storages, for memory() and the external-memory hint.
 int64_t host_bytes_live();
+// Host bytes held in the block cache (not live), and a way to release them.
+int64_t host_bytes_cached();
+void host_cache_release();
 
 }  // namespace cudnn_rnn

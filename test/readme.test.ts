@@ -1,0 +1,19 @@
+// The README's tour must run as written: extract its first js block and run
+// it with node from the package root (require('cudnn-rnn') resolves to this
+// package by name), checking the outputs its comments promise.
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+
+const root = path.join(__dirname, '..');
+
+test('the README tour runs and prints what its comments say', () => {
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  const block = /```js\n([\s\S]*?)```/.exec(readme);
+  expect(block).not.toBeNull();
+  const out = execFileSync(process.execPath, ['-e', (block as RegExpExecArray)[1]], { cwd: root, encoding: 'utf8' });
+  const lines = out.trim().split('\n');
+  expect(lines[0]).toBe('GRU(8, 16, num_layers=2, batch_first=True)');
+  expect(lines[1]).toBe('[ 48, 8 ]');
+  expect(lines[2]).toBe('number');
+});
