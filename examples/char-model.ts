@@ -14,6 +14,7 @@ export class CharGRU extends nn.Module {
   readonly config: CharModelConfig;
   readonly embed: nn.Embedding;
   readonly gru: nn.GRU;
+  readonly drop: nn.Dropout;
   readonly head: nn.Linear;
   private readonly index: Map<string, number>;
 
@@ -25,6 +26,8 @@ export class CharGRU extends nn.Module {
     this.gru = this.registerModule('gru', new nn.GRU(config.embed, config.hidden, {
       numLayers: config.layers, dropout: config.layers > 1 ? config.dropout : 0, batchFirst: true, device,
     }));
+    // Dropout on the GRU's output (only in training) keeps a small corpus from being memorised.
+    this.drop = this.registerModule('drop', new nn.Dropout(config.dropout));
     this.head = this.registerModule('head', new nn.Linear(config.hidden, v, { device }));
     this.index = new Map(config.vocab.map((c, i) => [c, i]));
   }
@@ -32,7 +35,7 @@ export class CharGRU extends nn.Module {
   /** codes (N, T) int32 -> [logits (N, T, V), hN]. */
   forward(codes: Tensor, h?: Tensor | null): [Tensor, Tensor] {
     const [out, hN] = this.gru.forward(this.embed.forward(codes), h);
-    return [this.head.forward(out), hN];
+    return [this.head.forward(this.drop.forward(out)), hN];
   }
 
   /**
