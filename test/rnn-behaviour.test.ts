@@ -86,6 +86,40 @@ function captureWarnings(fn: () => void): string[] {
 }
 
 // ---------------------------------------------------------------------------
+
+/** The step of the central differences (both gradchecks below use it). */
+const FD_EPS = 1e-6;
+
+type Check = (what: string, analytic: number, numeric: number) => void;
+
+/** Central differences over every entry of a vector input (x or h0). */
+function fdVector(label: string, values: Float64Array, analytic: ArrayLike<number>, lossWith: (v: Float64Array) => number, check: Check): void {
+  for (let i = 0; i < values.length; ++i) {
+    const p = Float64Array.from(values);
+    const m = Float64Array.from(values);
+    p[i] += FD_EPS;
+    m[i] -= FD_EPS;
+    check(`${label}[${i}]`, analytic[i], (lossWith(p) - lossWith(m)) / (2 * FD_EPS));
+  }
+}
+
+/** Central difference for one parameter entry, written in place and restored. */
+function fdParamEntry(name: string, prm: Tensor, base: Float64Array, k: number, analytic: number, loss: () => number, check: Check): void {
+  const set = (delta: number): void => noGrad(() => {
+    const v = Float64Array.from(base);
+    v[k] += delta;
+    const t = tensor(v, { shape: shapeOf(prm), dtype: 'float64' });
+    prm.copy_(t);
+    t.dispose();
+  });
+  set(FD_EPS);
+  const lp = loss();
+  set(-FD_EPS);
+  const lm = loss();
+  set(0);
+  check(`${name}[${k}]`, analytic, (lp - lm) / (2 * FD_EPS));
+}
+
 describe('initialisation is bit-identical to torch.manual_seed(s); nn.GRU/RNN(...)', () => {
   test.each(fixture.init.map((e) => [`seed ${e.seed} ${describeConfig(e)}`, e] as const))('%s', (_n, e) => {
     manualSeed(e.seed);
@@ -207,7 +241,6 @@ describe('toString matches torch repr', () => {
 
 // ---------------------------------------------------------------------------
 describe('gradcheck (float64, central differences, eps 1e-6)', () => {
-  const EPS = 1e-6;
   const ATOL = 1e-6;
   const RTOL = 1e-5;
   const I = 2;
@@ -263,40 +296,16 @@ describe('gradcheck (float64, central differences, eps 1e-6)', () => {
     };
 
     const dx = (x.grad as Tensor).dataSync();
-    for (let i = 0; i < xv.length; ++i) {
-      const p = Float64Array.from(xv);
-      const m = Float64Array.from(xv);
-      p[i] += EPS;
-      m[i] -= EPS;
-      check(`input[${i}]`, dx[i], (lossAt(p, hv) - lossAt(m, hv)) / (2 * EPS));
-    }
+    fdVector('input', xv, dx, (v) => lossAt(v, hv), check);
     const dh = (h0.grad as Tensor).dataSync();
-    for (let i = 0; i < hv.length; ++i) {
-      const p = Float64Array.from(hv);
-      const m = Float64Array.from(hv);
-      p[i] += EPS;
-      m[i] -= EPS;
-      check(`h0[${i}]`, dh[i], (lossAt(xv, p) - lossAt(xv, m)) / (2 * EPS));
-    }
+    fdVector('h0', hv, dh, (v) => lossAt(xv, v), check);
     // A few entries of every parameter: first, middle and last.
     for (const [name, prm] of rnn.namedParameters()) {
       const g = (prm.grad as Tensor).dataSync();
       const base = prm.dataSync() as Float64Array;
       const n = base.length;
       for (const k of [...new Set([0, Math.floor(n / 2), n - 1])]) {
-        const set = (delta: number): void => noGrad(() => {
-          const v = Float64Array.from(base);
-          v[k] += delta;
-          const t = tensor(v, { shape: shapeOf(prm), dtype: 'float64' });
-          prm.copy_(t);
-          t.dispose();
-        });
-        set(EPS);
-        const lp = lossAt(xv, hv);
-        set(-EPS);
-        const lm = lossAt(xv, hv);
-        set(0);
-        check(`${name}[${k}]`, g[k], (lp - lm) / (2 * EPS));
+        fdParamEntry(name, prm, base, k, g[k], () => lossAt(xv, hv), check);
       }
     }
     expect(bad).toEqual([]);
@@ -741,7 +750,6 @@ describe('dropout (test_RNN_dropout, test_RNN_dropout_state, test_RNN_change_dro
   });
 
   test.each([['GRU'], ['RNN_TANH']] as const)('gradcheck through dropout (%s, 3 layers, bidirectional, p=0.4; mask fixed by reseeding)', (mode) => {
-    const EPS = 1e-6;
     const opts = { numLayers: 3, bidirectional: true, dropout: 0.4, dtype: 'float64' as const };
     manualSeed(5150);
     const rnn: nn.RNNBase = mode === 'GRU' ? new nn.GRU(2, 3, opts) : new nn.RNN(2, 3, opts);
@@ -770,21 +778,9 @@ describe('dropout (test_RNN_dropout, test_RNN_dropout_state, test_RNN_change_dro
       if (!(Math.abs(a - n) <= 1e-6 + 1e-5 * Math.abs(n))) bad.push(`${what}: analytic ${a}, numeric ${n}`);
     };
     const dx = (xt.grad as Tensor).dataSync();
-    for (let i = 0; i < xv.length; ++i) {
-      const p = Float64Array.from(xv);
-      const m = Float64Array.from(xv);
-      p[i] += EPS;
-      m[i] -= EPS;
-      check(`input[${i}]`, dx[i], (lossAt(p, hv) - lossAt(m, hv)) / (2 * EPS));
-    }
+    fdVector('input', xv, dx, (v) => lossAt(v, hv), check);
     const dh = (ht.grad as Tensor).dataSync();
-    for (let i = 0; i < hv.length; ++i) {
-      const p = Float64Array.from(hv);
-      const m = Float64Array.from(hv);
-      p[i] += EPS;
-      m[i] -= EPS;
-      check(`h0[${i}]`, dh[i], (lossAt(xv, p) - lossAt(xv, m)) / (2 * EPS));
-    }
+    fdVector('h0', hv, dh, (v) => lossAt(xv, v), check);
     // Some parameter gradients are exactly zero where dropout cut every path;
     // check the layer-0 and layer-1 input weights.
     for (const name of ['weight_ih_l0', 'weight_ih_l1_reverse', 'weight_hh_l1']) {
@@ -792,19 +788,7 @@ describe('dropout (test_RNN_dropout, test_RNN_dropout_state, test_RNN_change_dro
       const g = (prm.grad as Tensor).dataSync();
       const base = prm.dataSync() as Float64Array;
       for (const k of [0, Math.floor(base.length / 2), base.length - 1]) {
-        const set = (delta: number): void => noGrad(() => {
-          const v = Float64Array.from(base);
-          v[k] += delta;
-          const t = tensor(v, { shape: shapeOf(prm), dtype: 'float64' });
-          prm.copy_(t);
-          t.dispose();
-        });
-        set(EPS);
-        const lp = lossAt(xv, hv);
-        set(-EPS);
-        const lm = lossAt(xv, hv);
-        set(0);
-        check(`${name}[${k}]`, g[k], (lp - lm) / (2 * EPS));
+        fdParamEntry(name, prm, base, k, g[k], () => lossAt(xv, hv), check);
       }
     }
     expect(bad).toEqual([]);
