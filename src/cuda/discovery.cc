@@ -320,6 +320,20 @@ std::vector<Preload> cublas_preloads(const std::string& dir, int major) {
   return {Preload{lt, true}};
 }
 
+// Opens the first acceptable candidate into `lib` (found, source, path), or
+// records why none was; returns whether one was opened.
+bool open_into(LibraryInfo& lib, const Search& s, const dynload::Check& check, const Spec& spec, bool explicit_path) {
+  dynload::Opened o = dynload::open_first(s.candidates, check, lib.tried);
+  if (!o.handle) {
+    lib.reason = reason_not_found(lib, spec, explicit_path);
+    return false;
+  }
+  lib.found = true;
+  lib.source = o.was_loaded ? kAlreadyLoaded : s.origins[o.index];
+  lib.path = o.path;
+  return true;
+}
+
 LibraryInfo find_cublas(const Options& options, const DriverInfo& drv, cublas::Api& api) {
   LibraryInfo lib;
   api = cublas::Api();
@@ -354,14 +368,7 @@ LibraryInfo find_cublas(const Options& options, const DriverInfo& drv, cublas::A
     bound = a;
     return "";
   };
-  dynload::Opened o = dynload::open_first(s.candidates, check, lib.tried);
-  if (!o.handle) {
-    lib.reason = reason_not_found(lib, kCublas, !options.cublas_path.empty());
-    return lib;
-  }
-  lib.found = true;
-  lib.source = o.was_loaded ? kAlreadyLoaded : s.origins[o.index];
-  lib.path = o.path;
+  if (!open_into(lib, s, check, kCublas, !options.cublas_path.empty())) return lib;
   api = bound;
   return lib;
 }
@@ -475,14 +482,7 @@ LibraryInfo find_cudnn(const Options& options, const DriverInfo& drv, cudnn::Api
     bound = a;
     return "";
   };
-  dynload::Opened o = dynload::open_first(s.candidates, check, lib.tried);
-  if (!o.handle) {
-    lib.reason = reason_not_found(lib, kCudnn, !options.cudnn_path.empty());
-    return lib;
-  }
-  lib.found = true;
-  lib.source = o.was_loaded ? kAlreadyLoaded : s.origins[o.index];
-  lib.path = o.path;
+  if (!open_into(lib, s, check, kCudnn, !options.cudnn_path.empty())) return lib;
   api = bound;
   api_major = lib.major;
   return lib;
