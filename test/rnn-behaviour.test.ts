@@ -9,12 +9,7 @@ import * as path from 'path';
 import * as util from 'util';
 import { add, full, manualSeed, memory, mul, nn, noGrad, ones, rand, randn, sum, tensor, Tensor, tidy, zeros } from '../lib';
 
-interface FixtureTensor {
-  shape: number[];
-  data: number[];
-}
-type Mode = 'RNN_TANH' | 'RNN_RELU' | 'GRU';
-type DT = 'float32' | 'float64';
+import type { DT, FixtureTensor, Mode } from './helpers/rnn-fixture';
 
 interface ModuleConfig {
   mode: Mode;

@@ -17,13 +17,7 @@ import {
   add, cat, chunk, manualSeed, matmul, mul, nn, noGrad, randn, relu, select, sigmoid, stack, sub, sum, t as transposeT, tanh, tensor, Tensor,
 } from '../lib';
 
-interface FixtureTensor {
-  shape: number[];
-  data: number[];
-}
-
-type Mode = 'RNN_TANH' | 'RNN_RELU' | 'GRU';
-type DT = 'float32' | 'float64';
+import type { DT, FixtureTensor, Mode } from './helpers/rnn-fixture';
 
 interface Case {
   name: string;
