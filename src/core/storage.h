@@ -4,16 +4,10 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "device.h"
 #include "status.h"
 
 namespace cudnn_rnn {
-
-enum class DeviceType : int32_t { Cpu = 0, Cuda = 1 };
-
-struct Device {
-  DeviceType type = DeviceType::Cpu;
-  int32_t index = 0;
-};
 
 struct Storage {
   void* data = nullptr;

@@ -1,9 +1,11 @@
 // A strided view of typed memory: what every kernel receives. Shapes and
 // strides are in elements; `data` already points at the view's first element.
 // Broadcasting is expressed by stride 0, so kernels need no broadcasting logic.
+// `device` says which backend's memory `data` is (dispatch/ routes on it).
 #pragma once
 #include <cstdint>
 
+#include "device.h"
 #include "dtype.h"
 
 namespace cudnn_rnn {
@@ -13,6 +15,7 @@ constexpr int kMaxDims = 16;
 struct View {
   void* data = nullptr;
   DType dtype = DType::Float32;
+  Device device;
   int ndim = 0;
   int64_t shape[kMaxDims] = {};
   int64_t strides[kMaxDims] = {};

@@ -1,0 +1,64 @@
+// The RNN backend seam (DESIGN.md decision 2): the one contract both the CPU
+// and the cuDNN backend implement. A flat weight buffer with the parameters
+// as views into it, x/hx in, y/hy/reserve out; backward consumes the reserve.
+// Layout conversions (batch_first, unbatched) happen in lib/.
+#pragma once
+#include <cstdint>
+
+#include "dtype.h"
+
+namespace cudnn_rnn {
+namespace rnn {
+
+// Values are cuDNN's cudnnRNNMode_t so both backends share them.
+enum class Mode : int32_t { RnnRelu = 0, RnnTanh = 1, Lstm = 2, Gru = 3 };
+
+struct Config {
+  Mode mode = Mode::RnnTanh;
+  DType dtype = DType::Float32;  // Float32 or Float64
+  int64_t input_size = 0;
+  int64_t hidden_size = 0;
+  int64_t num_layers = 1;
+  bool bidirectional = false;
+  bool bias = true;
+};
+
+// One parameter's place in the flat weight buffer, in elements.
+struct ParamSlot {
+  int64_t offset;
+  int64_t rows;
+  int64_t cols;  // 0 for a bias vector
+};
+
+struct ForwardArgs {
+  Config cfg;
+  int64_t seq_len = 0;
+  int64_t batch = 0;
+  const void* x = nullptr;   // (seq_len, batch, input_size), contiguous, time-major
+  const void* hx = nullptr;  // (layers*dirs, batch, hidden) or nullptr for zeros
+  const void* w = nullptr;   // weight_numel(cfg) elements laid out as weight_layout(cfg)
+  void* y = nullptr;         // out: (seq_len, batch, dirs*hidden)
+  void* hy = nullptr;        // out: (layers*dirs, batch, hidden)
+  void* reserve = nullptr;   // out: reserve_numel elements; nullptr = inference (saves nothing)
+  double dropout = 0.0;      // applied to every layer's output but the last, when reserve != nullptr
+};
+
+struct BackwardArgs {
+  Config cfg;
+  int64_t seq_len = 0;
+  int64_t batch = 0;
+  const void* x = nullptr;
+  const void* hx = nullptr;       // as given to forward (nullptr = zeros)
+  const void* w = nullptr;
+  const void* y = nullptr;        // the forward's output (cuDNN's backward reads it; the CPU's does not)
+  const void* reserve = nullptr;  // filled by the training-mode forward
+  const void* dy = nullptr;       // (seq_len, batch, dirs*hidden); nullptr = zeros
+  const void* dhy = nullptr;      // (layers*dirs, batch, hidden); nullptr = zeros
+  void* dx = nullptr;             // out, or nullptr when not needed
+  void* dhx = nullptr;            // out, or nullptr when not needed
+  void* dw = nullptr;             // out (overwritten, same layout as w), or nullptr
+  double dropout = 0.0;           // as given to the training forward (cuDNN's descriptor must match)
+};
+
+}  // namespace rnn
+}  // namespace cudnn_rnn
