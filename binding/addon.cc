@@ -13,6 +13,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterRnn(env, exports);
   RegisterSystem(env, exports);
   RegisterCuda(env, exports);
+  RegisterCudaMemory(env, exports);
   return exports;
 }
 

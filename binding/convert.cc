@@ -79,6 +79,7 @@ View ReadView(const Napi::CallbackInfo& info, size_t first) {
   if (numel > 0 && (lo < 0 || hi >= capacity)) {
     throw Napi::RangeError::New(env, "cudnn-rnn native: view reaches outside its storage");
   }
+  view.device = storage->device;
   view.data = static_cast<char*>(storage->data) + offset * static_cast<int64_t>(dtype_size(view.dtype));
   return view;
 }

@@ -1,6 +1,7 @@
-// Generic tensor kernels: one JS call per op, views as five arguments each.
+// Generic tensor kernels: one JS call per op, views as five arguments each;
+// dispatch/ sends each to the backend that holds the views.
 #include "convert.h"
-#include "cpu/kernels.h"
+#include "dispatch/kernels.h"
 #include "registry.h"
 
 namespace cudnn_rnn {
@@ -17,14 +18,14 @@ int32_t ToOp(const Napi::Value& v) { return static_cast<int32_t>(ToInt64(v)); }
 // unary(op, in..., out...)
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   View in = ReadView(info, 1), out = ReadView(info, 1 + kViewArgs);
-  Check(info.Env(), cpu::unary(static_cast<cpu::UnaryOp>(ToOp(info[0])), in, out));
+  Check(info.Env(), dispatch::unary(static_cast<UnaryOp>(ToOp(info[0])), in, out));
   return info.Env().Undefined();
 }
 
 // binary(op, a..., b..., out...)
 Napi::Value Binary(const Napi::CallbackInfo& info) {
   View a = ReadView(info, 1), b = ReadView(info, 1 + kViewArgs), out = ReadView(info, 1 + 2 * kViewArgs);
-  Check(info.Env(), cpu::binary(static_cast<cpu::BinaryOp>(ToOp(info[0])), a, b, out));
+  Check(info.Env(), dispatch::binary(static_cast<BinaryOp>(ToOp(info[0])), a, b, out));
   return info.Env().Undefined();
 }
 
@@ -34,7 +35,7 @@ Napi::Value BinaryScalar(const Napi::CallbackInfo& info) {
   double s = ToDouble(info[1 + kViewArgs]);
   bool scalar_first = info[2 + kViewArgs].ToBoolean();
   View out = ReadView(info, 3 + kViewArgs);
-  Check(info.Env(), cpu::binary_scalar(static_cast<cpu::BinaryOp>(ToOp(info[0])), a, s, scalar_first, out));
+  Check(info.Env(), dispatch::binary_scalar(static_cast<BinaryOp>(ToOp(info[0])), a, s, scalar_first, out));
   return info.Env().Undefined();
 }
 
@@ -43,35 +44,35 @@ Napi::Value Axpy(const Napi::CallbackInfo& info) {
   View a = ReadView(info, 0);
   double alpha = ToDouble(info[kViewArgs]);
   View b = ReadView(info, 1 + kViewArgs), out = ReadView(info, 1 + 2 * kViewArgs);
-  Check(info.Env(), cpu::axpy(a, alpha, b, out));
+  Check(info.Env(), dispatch::axpy(a, alpha, b, out));
   return info.Env().Undefined();
 }
 
 // copy(src..., dst...)
 Napi::Value Copy(const Napi::CallbackInfo& info) {
   View src = ReadView(info, 0), dst = ReadView(info, kViewArgs);
-  Check(info.Env(), cpu::copy(src, dst));
+  Check(info.Env(), dispatch::copy(src, dst));
   return info.Env().Undefined();
 }
 
 // fill(dst..., value)
 Napi::Value Fill(const Napi::CallbackInfo& info) {
   View dst = ReadView(info, 0);
-  Check(info.Env(), cpu::fill(dst, ToDouble(info[kViewArgs])));
+  Check(info.Env(), dispatch::fill(dst, ToDouble(info[kViewArgs])));
   return info.Env().Undefined();
 }
 
 // arange(dst..., start, step)
 Napi::Value Arange(const Napi::CallbackInfo& info) {
   View dst = ReadView(info, 0);
-  Check(info.Env(), cpu::arange(dst, ToDouble(info[kViewArgs]), ToDouble(info[kViewArgs + 1])));
+  Check(info.Env(), dispatch::arange(dst, ToDouble(info[kViewArgs]), ToDouble(info[kViewArgs + 1])));
   return info.Env().Undefined();
 }
 
 // sum(in..., out...)
 Napi::Value Sum(const Napi::CallbackInfo& info) {
   View in = ReadView(info, 0), out = ReadView(info, kViewArgs);
-  Check(info.Env(), cpu::sum(in, out));
+  Check(info.Env(), dispatch::sum(in, out));
   return info.Env().Undefined();
 }
 
@@ -82,7 +83,7 @@ Napi::Value MaxDim(const Napi::CallbackInfo& info) {
   View values = ReadView(info, kViewArgs + 1);
   View indices;
   bool has_indices = ReadOptionalView(info, 2 * kViewArgs + 1, &indices);
-  Check(info.Env(), cpu::max_dim(in, dim, values, has_indices ? &indices : nullptr));
+  Check(info.Env(), dispatch::max_dim(in, dim, values, has_indices ? &indices : nullptr));
   return info.Env().Undefined();
 }
 
@@ -92,7 +93,7 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   int dim = static_cast<int>(ToInt64(info[kViewArgs]));
   bool log = info[kViewArgs + 1].ToBoolean();
   View out = ReadView(info, kViewArgs + 2);
-  Check(info.Env(), cpu::softmax(in, dim, log, out));
+  Check(info.Env(), dispatch::softmax(in, dim, log, out));
   return info.Env().Undefined();
 }
 
@@ -102,28 +103,28 @@ Napi::Value SoftmaxBackward(const Napi::CallbackInfo& info) {
   int dim = static_cast<int>(ToInt64(info[2 * kViewArgs]));
   bool log = info[2 * kViewArgs + 1].ToBoolean();
   View grad_in = ReadView(info, 2 * kViewArgs + 2);
-  Check(info.Env(), cpu::softmax_backward(grad_out, out, dim, log, grad_in));
+  Check(info.Env(), dispatch::softmax_backward(grad_out, out, dim, log, grad_in));
   return info.Env().Undefined();
 }
 
 // matmul(a..., b..., out...)
 Napi::Value Matmul(const Napi::CallbackInfo& info) {
   View a = ReadView(info, 0), b = ReadView(info, kViewArgs), out = ReadView(info, 2 * kViewArgs);
-  Check(info.Env(), cpu::matmul(a, b, out));
+  Check(info.Env(), dispatch::matmul(a, b, out));
   return info.Env().Undefined();
 }
 
 // indexSelectRows(table..., index..., out...)
 Napi::Value IndexSelectRows(const Napi::CallbackInfo& info) {
   View table = ReadView(info, 0), index = ReadView(info, kViewArgs), out = ReadView(info, 2 * kViewArgs);
-  Check(info.Env(), cpu::index_select_rows(table, index, out));
+  Check(info.Env(), dispatch::index_select_rows(table, index, out));
   return info.Env().Undefined();
 }
 
 // indexAddRows(grad..., index..., tableGrad...)
 Napi::Value IndexAddRows(const Napi::CallbackInfo& info) {
   View grad = ReadView(info, 0), index = ReadView(info, kViewArgs), table_grad = ReadView(info, 2 * kViewArgs);
-  Check(info.Env(), cpu::index_add_rows(grad, index, table_grad));
+  Check(info.Env(), dispatch::index_add_rows(grad, index, table_grad));
   return info.Env().Undefined();
 }
 

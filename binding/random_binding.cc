@@ -1,6 +1,8 @@
 // The process-wide generator (PyTorch's CPU mt19937 stream).
 #include "convert.h"
 #include "core/random.h"
+#include "cuda/rnn.h"
+#include "dispatch/random.h"
 #include "registry.h"
 
 namespace cudnn_rnn {
@@ -22,6 +24,7 @@ Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
   bool lossless = true;
   uint64_t seed = info[0].As<Napi::BigInt>().Uint64Value(&lossless);
   default_generator().seed(seed);
+  cuda::rnn::set_dropout_seed(seed);  // cuDNN's dropout generator follows the manual seed
   return info.Env().Undefined();
 }
 
@@ -29,26 +32,20 @@ Napi::Value InitialSeed(const Napi::CallbackInfo& info) {
   return Napi::BigInt::New(info.Env(), default_generator().initial_seed());
 }
 
+// (view..., a, b): the fill's two parameters follow the view.
+Napi::Value Fill(const Napi::CallbackInfo& info, dispatch::RandomFill kind) {
+  View v = ReadContiguousFloatView(info, 0);
+  Status st = dispatch::random_fill(kind, v, ToDouble(info[kViewArgs]), ToDouble(info[kViewArgs + 1]));
+  if (!st.ok()) ThrowStatus(info.Env(), st);
+  return info.Env().Undefined();
+}
+
 // uniformFill(view..., from, to)
-Napi::Value UniformFill(const Napi::CallbackInfo& info) {
-  View v = ReadContiguousFloatView(info, 0);
-  default_generator().uniform_fill(v.dtype, v.data, v.numel(), ToDouble(info[kViewArgs]), ToDouble(info[kViewArgs + 1]));
-  return info.Env().Undefined();
-}
-
+Napi::Value UniformFill(const Napi::CallbackInfo& info) { return Fill(info, dispatch::RandomFill::Uniform); }
 // normalFill(view..., mean, std)
-Napi::Value NormalFill(const Napi::CallbackInfo& info) {
-  View v = ReadContiguousFloatView(info, 0);
-  default_generator().normal_fill(v.dtype, v.data, v.numel(), ToDouble(info[kViewArgs]), ToDouble(info[kViewArgs + 1]));
-  return info.Env().Undefined();
-}
-
+Napi::Value NormalFill(const Napi::CallbackInfo& info) { return Fill(info, dispatch::RandomFill::Normal); }
 // bernoulliScaledFill(view..., keepProb, scale)
-Napi::Value BernoulliScaledFill(const Napi::CallbackInfo& info) {
-  View v = ReadContiguousFloatView(info, 0);
-  default_generator().bernoulli_scaled_fill(v.dtype, v.data, v.numel(), ToDouble(info[kViewArgs]), ToDouble(info[kViewArgs + 1]));
-  return info.Env().Undefined();
-}
+Napi::Value BernoulliScaledFill(const Napi::CallbackInfo& info) { return Fill(info, dispatch::RandomFill::BernoulliScaled); }
 
 }  // namespace
 

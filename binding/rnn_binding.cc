@@ -1,7 +1,9 @@
 // The RNN seam: weight layout queries, forward (sync and on a worker thread)
-// and backward, each one native call for the whole multi-layer sequence.
+// and backward, each one native call for the whole multi-layer sequence, on
+// the backend that holds the tensors (dispatch/rnn.h).
 #include "convert.h"
-#include "cpu/rnn.h"
+#include "cuda/rnn.h"
+#include "dispatch/rnn.h"
 #include "registry.h"
 
 namespace cudnn_rnn {
@@ -9,7 +11,7 @@ namespace binding {
 
 namespace {
 
-namespace rnn = cpu::rnn;
+namespace rnn = dispatch::rnn;
 
 // config: [mode, dtype, inputSize, hiddenSize, numLayers, bidirectional, bias]
 rnn::Config ReadConfig(const Napi::Value& value) {
@@ -36,9 +38,23 @@ void* OptionalMutableData(const Napi::CallbackInfo& info, size_t first) {
   return ReadOptionalView(info, first, &v) ? v.data : nullptr;
 }
 
+Device ReadDevice(const Napi::CallbackInfo& info, size_t first) {
+  Device d;
+  d.type = static_cast<DeviceType>(ToInt64(info[first]));
+  d.index = static_cast<int32_t>(ToInt64(info[first + 1]));
+  return d;
+}
+
+void Check(Napi::Env env, const Status& st) {
+  if (!st.ok()) ThrowStatus(env, st);
+}
+
+// rnnWeightLayout(cfg, deviceType, deviceIndex) -> [numel, [[offset, rows, cols], ...]]
 Napi::Value WeightLayout(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::vector<rnn::ParamSlot> slots = rnn::weight_layout(ReadConfig(info[0]));
+  std::vector<rnn::ParamSlot> slots;
+  int64_t numel = 0;
+  Check(env, rnn::weight_layout(ReadDevice(info, 1), ReadConfig(info[0]), &slots, &numel));
   Napi::Array out = Napi::Array::New(env, slots.size());
   for (size_t i = 0; i < slots.size(); ++i) {
     Napi::Array slot = Napi::Array::New(env, 3);
@@ -47,28 +63,31 @@ Napi::Value WeightLayout(const Napi::CallbackInfo& info) {
     slot.Set(2u, Napi::Number::New(env, static_cast<double>(slots[i].cols)));
     out.Set(static_cast<uint32_t>(i), slot);
   }
-  return out;
+  Napi::Array result = Napi::Array::New(env, 2);
+  result.Set(0u, Napi::Number::New(env, static_cast<double>(numel)));
+  result.Set(1u, out);
+  return result;
 }
 
-Napi::Value WeightNumel(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(rnn::weight_numel(ReadConfig(info[0]))));
-}
-
-// reserveNumel(cfg, seqLen, batch)
+// reserveNumel(cfg, seqLen, batch, deviceType, deviceIndex)
 Napi::Value ReserveNumel(const Napi::CallbackInfo& info) {
-  int64_t n = rnn::reserve_numel(ReadConfig(info[0]), ToInt64(info[1]), ToInt64(info[2]));
+  int64_t n = 0;
+  Check(info.Env(), rnn::reserve_numel(ReadDevice(info, 3), ReadConfig(info[0]), ToInt64(info[1]), ToInt64(info[2]), &n));
   return Napi::Number::New(info.Env(), static_cast<double>(n));
 }
 
 // The arguments forward and backward begin with:
-// (cfg, seqLen, batch, x..., hx...|null, w...). Returns the next position.
+// (cfg, seqLen, batch, x..., hx...|null, w...). Returns the next position;
+// `device` is x's (lib/ has put every tensor of the call on it).
 template <typename Args>
-size_t ReadLeadingArgs(const Napi::CallbackInfo& info, Args* args) {
+size_t ReadLeadingArgs(const Napi::CallbackInfo& info, Args* args, Device* device) {
   args->cfg = ReadConfig(info[0]);
   args->seq_len = ToInt64(info[1]);
   args->batch = ToInt64(info[2]);
   size_t at = 3;
-  args->x = ReadView(info, at).data; at += kViewArgs;
+  View x = ReadView(info, at);
+  args->x = x.data; at += kViewArgs;
+  *device = x.device;
   args->hx = OptionalData(info, at); at += kViewArgs;
   args->w = ReadView(info, at).data; at += kViewArgs;
   return at;
@@ -76,9 +95,9 @@ size_t ReadLeadingArgs(const Napi::CallbackInfo& info, Args* args) {
 
 // Argument order shared by the sync and async forward:
 // (cfg, seqLen, batch, x..., hx...|null, w..., y..., hy..., reserve...|null, dropout)
-rnn::ForwardArgs ReadForwardArgs(const Napi::CallbackInfo& info) {
+rnn::ForwardArgs ReadForwardArgs(const Napi::CallbackInfo& info, Device* device) {
   rnn::ForwardArgs args;
-  size_t at = ReadLeadingArgs(info, &args);
+  size_t at = ReadLeadingArgs(info, &args, device);
   args.y = ReadView(info, at).data; at += kViewArgs;
   args.hy = ReadView(info, at).data; at += kViewArgs;
   args.reserve = OptionalMutableData(info, at); at += kViewArgs;
@@ -87,8 +106,9 @@ rnn::ForwardArgs ReadForwardArgs(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Forward(const Napi::CallbackInfo& info) {
-  Status st = rnn::forward(ReadForwardArgs(info));
-  if (!st.ok()) ThrowStatus(info.Env(), st);
+  Device device;
+  rnn::ForwardArgs args = ReadForwardArgs(info, &device);
+  Check(info.Env(), rnn::forward(device, args));
   return info.Env().Undefined();
 }
 
@@ -96,12 +116,13 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
 // (retained) until the promise settles, so the raw pointers stay valid.
 class ForwardWorker : public Napi::AsyncWorker {
  public:
-  ForwardWorker(Napi::Env env, rnn::ForwardArgs args)
-      : Napi::AsyncWorker(env, "cudnn-rnn:forward"), args_(args), deferred_(Napi::Promise::Deferred::New(env)) {}
+  ForwardWorker(Napi::Env env, Device device, rnn::ForwardArgs args)
+      : Napi::AsyncWorker(env, "cudnn-rnn:forward"), device_(device), args_(args), deferred_(Napi::Promise::Deferred::New(env)) {}
   Napi::Promise Promise() { return deferred_.Promise(); }
 
  protected:
-  void Execute() override { status_ = rnn::forward(args_); }
+  // On a GPU this only queues the work; later reads wait on the stream.
+  void Execute() override { status_ = rnn::forward(device_, args_); }
   void OnOK() override {
     if (status_.ok()) deferred_.Resolve(Env().Undefined());
     else deferred_.Reject(StatusToError(Env(), status_).Value());
@@ -109,43 +130,59 @@ class ForwardWorker : public Napi::AsyncWorker {
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
+  Device device_;
   rnn::ForwardArgs args_;
   Status status_;
   Napi::Promise::Deferred deferred_;
 };
 
 Napi::Value ForwardAsync(const Napi::CallbackInfo& info) {
-  auto* worker = new ForwardWorker(info.Env(), ReadForwardArgs(info));
+  Device device;
+  rnn::ForwardArgs args = ReadForwardArgs(info, &device);
+  auto* worker = new ForwardWorker(info.Env(), device, args);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;
 }
 
-// (cfg, seqLen, batch, x..., hx...|null, w..., reserve..., dy...|null, dhy...|null,
-//  dx...|null, dhx...|null, dw...|null)
+// (cfg, seqLen, batch, x..., hx...|null, w..., y..., reserve..., dy...|null, dhy...|null,
+//  dx...|null, dhx...|null, dw...|null, dropout)
 Napi::Value Backward(const Napi::CallbackInfo& info) {
   rnn::BackwardArgs args;
-  size_t at = ReadLeadingArgs(info, &args);
+  Device device;
+  size_t at = ReadLeadingArgs(info, &args, &device);
+  args.y = ReadView(info, at).data; at += kViewArgs;
   args.reserve = ReadView(info, at).data; at += kViewArgs;
   args.dy = OptionalData(info, at); at += kViewArgs;
   args.dhy = OptionalData(info, at); at += kViewArgs;
   args.dx = OptionalMutableData(info, at); at += kViewArgs;
   args.dhx = OptionalMutableData(info, at); at += kViewArgs;
-  args.dw = OptionalMutableData(info, at);
-  Status st = rnn::backward(args);
-  if (!st.ok()) ThrowStatus(info.Env(), st);
+  args.dw = OptionalMutableData(info, at); at += kViewArgs;
+  args.dropout = ToDouble(info[at]);
+  Check(info.Env(), rnn::backward(device, args));
   return info.Env().Undefined();
+}
+
+// rnnTimeRawForward(forward args..., iters) -> ms per cudnnRNNForward call (GPU only).
+Napi::Value TimeRawForward(const Napi::CallbackInfo& info) {
+  Device device;
+  rnn::ForwardArgs args = ReadForwardArgs(info, &device);
+  int iters = static_cast<int>(ToInt64(info[info.Length() - 1]));
+  if (device.type != DeviceType::Cuda) throw Napi::TypeError::New(info.Env(), "cudnn-rnn native: raw cuDNN timing needs cuda tensors");
+  double ms = 0;
+  Check(info.Env(), cuda::rnn::time_raw_forward(device.index, args, iters, &ms));
+  return Napi::Number::New(info.Env(), ms);
 }
 
 }  // namespace
 
 void RegisterRnn(Napi::Env env, Napi::Object exports) {
   exports.Set("rnnWeightLayout", Napi::Function::New(env, WeightLayout, "rnnWeightLayout"));
-  exports.Set("rnnWeightNumel", Napi::Function::New(env, WeightNumel, "rnnWeightNumel"));
   exports.Set("rnnReserveNumel", Napi::Function::New(env, ReserveNumel, "rnnReserveNumel"));
   exports.Set("rnnForward", Napi::Function::New(env, Forward, "rnnForward"));
   exports.Set("rnnForwardAsync", Napi::Function::New(env, ForwardAsync, "rnnForwardAsync"));
   exports.Set("rnnBackward", Napi::Function::New(env, Backward, "rnnBackward"));
+  exports.Set("rnnTimeRawForward", Napi::Function::New(env, TimeRawForward, "rnnTimeRawForward"));
 }
 
 }  // namespace binding

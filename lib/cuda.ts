@@ -91,12 +91,11 @@ export interface DiscoverOptions {
 }
 
 /**
- * Whether this build has GPU tensors and kernels. The one switch: when the
- * cuDNN backend lands this returns true (or asks the addon), and 'cuda'
- * becomes usable wherever discovery finds everything else.
+ * Whether this addon carries the GPU backend (it was compiled with nvcc).
+ * A CPU-only build reports why 'cuda' is unusable even on a GPU machine.
  */
 export function backendHasKernels(): boolean {
-  return false;
+  return (native as Partial<NativeBinding>).cudaBuiltWithKernels === true;
 }
 
 // ---- Discovery ----------------------------------------------------------------
@@ -231,15 +230,16 @@ function cublasFix(d: CudaDiscovery): string {
 }
 
 function kernelsCause(d: CudaDiscovery, rest: CudaCause[]): CudaCause {
+  const rebuild = 'rebuild the addon on a machine with the CUDA toolkit (nvcc on PATH): `npm rebuild cudnn-rnn`, or install a prebuilt binary';
   if (rest.length === 0) {
     return {
-      reason: `this build of cudnn-rnn has no GPU kernels yet (cuDNN ${d.cudnn.version} and ${d.devices.length} device(s) were found)`,
-      fix: "use device 'cpu' (or 'auto', which picks the CPU) until a cudnn-rnn release with the cuDNN backend",
+      reason: `this cudnn-rnn addon was built without CUDA, so it has no GPU kernels (cuDNN ${d.cudnn.version} and ${d.devices.length} device(s) were found)`,
+      fix: rebuild,
     };
   }
   return {
-    reason: 'this build of cudnn-rnn has no GPU kernels yet',
-    fix: "'cuda' stays unavailable in this version even once the causes below are fixed; use 'cpu' or 'auto'",
+    reason: 'this cudnn-rnn addon was built without CUDA, so it has no GPU kernels',
+    fix: `${rebuild}; the causes below also need fixing`,
   };
 }
 
@@ -320,5 +320,5 @@ export function cudnnStatusName(major: number, code: number): string {
   return fn(major, code);
 }
 
-/** The public `cuda` namespace, re-exported by lib/index.ts. */
+/** Discovery's part of the public `cuda` namespace (lib/cuda-memory.ts adds the runtime controls). */
 export const cuda = Object.freeze({ isAvailable, deviceCount, devices, discover, backendHasKernels, cudnnStatusName });

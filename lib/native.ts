@@ -39,6 +39,10 @@ export interface NativeBinding {
   storageFree(handle: StorageHandle): void;
   storageWrite(handle: StorageHandle, byteOffset: number, data: ArrayBufferView): void;
   storageRead(handle: StorageHandle, byteOffset: number, nbytes: number): ArrayBuffer;
+  /** The same read on libuv's pool (a GPU read waits for the device there, not on the event loop). */
+  storageReadAsync(handle: StorageHandle, byteOffset: number, nbytes: number): Promise<ArrayBuffer>;
+  /** Bytes between two storages on any devices. */
+  storageCopy(src: StorageHandle, srcByteOffset: number, dst: StorageHandle, dstByteOffset: number, nbytes: number): void;
   hostBytesLive(): number;
   hostBytesCached(): number;
   hostCacheRelease(): void;
@@ -64,16 +68,26 @@ export interface NativeBinding {
   normalFill(...args: unknown[]): void;
   bernoulliScaledFill(...args: unknown[]): void;
 
-  rnnWeightLayout(cfg: RnnConfigArray): Array<[number, number, number]>;
-  rnnWeightNumel(cfg: RnnConfigArray): number;
-  rnnReserveNumel(cfg: RnnConfigArray, seqLen: number, batch: number): number;
+  /** [numel of the flat buffer, [offset, rows, cols] per parameter] for the backend of that device. */
+  rnnWeightLayout(cfg: RnnConfigArray, deviceType: number, deviceIndex: number): [number, Array<[number, number, number]>];
+  rnnReserveNumel(cfg: RnnConfigArray, seqLen: number, batch: number, deviceType: number, deviceIndex: number): number;
   rnnForward(...args: unknown[]): void;
   rnnForwardAsync(...args: unknown[]): Promise<void>;
   rnnBackward(...args: unknown[]): void;
+  /** Forward arguments then iterations: ms per cudnnRNNForward call alone (cuda tensors only). */
+  rnnTimeRawForward(...args: unknown[]): number;
 
   blasInfo(): BlasInfoNative;
   cudaDiscover(options: CudaDiscoverOptionsNative): CudaDiscovery;
   cudnnStatusName(major: number, code: number): string;
+  /** This addon was compiled with nvcc and carries the GPU backend. */
+  cudaBuiltWithKernels: boolean;
+  cudaMemoryStats(device: number): { allocated: number; reserved: number; peakAllocated: number; driverAllocs: number };
+  cudaResetPeak(device: number): void;
+  cudaEmptyCache(device: number): void;
+  cudaSynchronize(device: number): void;
+  cudaSetAllowTf32(allow: boolean): void;
+  cudaGetAllowTf32(): boolean;
   gemmBench(dtype: number, n: number, repeats: number, builtin: boolean): number;
   napiVersion: number;
   /** The statically linked CUDA runtime (e.g. 13000), 0 in a CPU-only build. */

@@ -208,37 +208,39 @@ export class Tensor<D extends DType = DType> {
       if (src !== this) src.dispose();
     }
   }
-  /** Like dataSync(), as a Promise (the copy is cheap on the CPU; cuda copies asynchronously). */
+  /**
+   * Like dataSync(), as a Promise. On a GPU the wait for the device and the
+   * copy happen on a worker thread, so the event loop keeps serving.
+   */
   data(): Promise<TypedArrayFor<D>> {
     try {
-      return Promise.resolve(this.dataSync());
+      if (this._storage.device.type === 'cpu') return Promise.resolve(this.dataSync());
+      return this.readDeviceAsync();
     } catch (err) {
       return Promise.reject(err);
+    }
+  }
+  private async readDeviceAsync(): Promise<TypedArrayFor<D>> {
+    this._assertAlive('data', 'this tensor');
+    const Ctor = typedArrayCtor(this.dtype);
+    const src = this.isContiguous ? (this as Tensor) : ops.contiguous(this);
+    // Keep the memory alive while the worker reads it, even if the tensor is disposed meanwhile.
+    const storage = src._storage;
+    storage.retain();
+    if (src !== this) src.dispose();
+    try {
+      const bytes = src.numel * ITEM_SIZE[this.dtype];
+      return new Ctor(await native.storageReadAsync(storage.handle, src.offset * ITEM_SIZE[this.dtype], bytes)) as TypedArrayFor<D>;
+    } finally {
+      storage.release();
     }
   }
   /** Nested arrays of numbers (a number for a 0-d tensor). */
   arraySync(): NestedArray {
-    const flat = this.dataSync();
-    if (this.ndim === 0) return flat[0];
-    const build = (dim: number, offset: number): NestedArray => {
-      const n = this.shape[dim];
-      const out: NestedArray[] = new Array(n);
-      if (dim === this.ndim - 1) {
-        for (let i = 0; i < n; ++i) out[i] = flat[offset + i];
-        return out;
-      }
-      const step = shapeNumel(this.shape.slice(dim + 1));
-      for (let i = 0; i < n; ++i) out[i] = build(dim + 1, offset + i * step);
-      return out;
-    };
-    return build(0, 0);
+    return nest(this.dataSync(), this.shape);
   }
-  array(): Promise<NestedArray> {
-    try {
-      return Promise.resolve(this.arraySync());
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  async array(): Promise<NestedArray> {
+    return nest(await this.data(), this.shape);
   }
   /** The single element of a one-element tensor as a number. */
   item(): number {
@@ -281,6 +283,10 @@ export class Tensor<D extends DType = DType> {
   }
   cpu(): Tensor<D> {
     return ops.to(this, 'cpu') as Tensor<D>;
+  }
+  /** This tensor on a GPU: 'cuda' (device 0) by default, or an index. */
+  cuda(device: number | string = 0): Tensor<D> {
+    return ops.to(this, typeof device === 'number' ? `cuda:${device}` : device) as Tensor<D>;
   }
 
   // ---- elementwise ----
@@ -350,6 +356,23 @@ export class Tensor<D extends DType = DType> {
 }
 
 export type NestedArray = number | NestedArray[];
+
+/** Row-major flat values as nested arrays of `shape` (a number for 0-d). */
+function nest(flat: ArrayLike<number>, shape: readonly number[]): NestedArray {
+  if (shape.length === 0) return flat[0];
+  const build = (dim: number, offset: number): NestedArray => {
+    const n = shape[dim];
+    const out: NestedArray[] = new Array(n);
+    if (dim === shape.length - 1) {
+      for (let i = 0; i < n; ++i) out[i] = flat[offset + i];
+      return out;
+    }
+    const step = shapeNumel(shape.slice(dim + 1));
+    for (let i = 0; i < n; ++i) out[i] = build(dim + 1, offset + i * step);
+    return out;
+  };
+  return build(0, 0);
+}
 
 function flattenShapeArgs(args: Array<number | number[]>): number[] {
   if (args.length === 1 && Array.isArray(args[0])) return args[0];

@@ -100,7 +100,7 @@ describe('without an NVIDIA driver', () => {
       }
     }
     if (!v.cudnn.found) expect(v.cudnn.reason).toMatch(/libcudnn\.so\.9 or libcudnn\.so\.8|cuDNN/);
-    expect(v.reason).toContain('no GPU kernels yet');
+    if (!cuda.backendHasKernels()) expect(v.reason).toContain('built without CUDA, so it has no GPU kernels');
     expect(v.reason).toContain('no NVIDIA driver');
   });
 
@@ -115,7 +115,7 @@ describe('without an NVIDIA driver', () => {
     expect(err!.code).toBe('ERR_CUDNN_RNN_CUDA_UNAVAILABLE');
     const msg = err!.message;
     expect(msg).toMatch(/^zeros: device cuda:0 is not available\. Causes and fixes:\n/);
-    expect(msg).toContain('  - this build of cudnn-rnn has no GPU kernels yet\n');
+    if (!cuda.backendHasKernels()) expect(msg).toContain('  - this cudnn-rnn addon was built without CUDA, so it has no GPU kernels\n');
     expect(msg).toContain('  - no NVIDIA driver (libcuda.so.1 not found)\n    fix: install the NVIDIA driver');
     const d = cuda.discover();
     if (!d.cudnn.found) expect(msg).toMatch(/fix: install cuDNN 9: `pip install nvidia-cudnn-cu1[23]`/);
@@ -275,7 +275,7 @@ out.count = cr.cuda.deviceCount();`, { ...process.env, CUDA_VISIBLE_DEVICES: und
     expect(stderr).toBe('');
   });
 
-  ccIt("driver, device, cuDNN 9 and cuBLAS 13 in a pip wheel layout: all found, yet 'cuda' refused", () => {
+  ccIt("driver, device, cuDNN 9 and cuBLAS 13 in a pip wheel layout: all found; 'cuda' usable when the addon has GPU code", () => {
     const driverDir = path.join(tmp, 'driver');
     const cudnnDir = path.join(tmp, 'site', 'nvidia', 'cudnn', 'lib');
     const cublasDir = path.join(tmp, 'site', 'nvidia', 'cu13', 'lib');
@@ -299,7 +299,7 @@ out.count = cr.cuda.deviceCount();`, { ...process.env, CUDA_VISIBLE_DEVICES: und
     const { out, stderr } = runChild(`
 out.first = cr.getDefaultDevice();
 out.again = cr.getDefaultDevice();
-cr.zeros([2]);
+try { cr.zeros([2]); } catch (e) { out.autoError = { code: e.code, message: e.message }; }
 out.available = cr.cuda.isAvailable();
 out.count = cr.cuda.deviceCount();
 out.devices = cr.cuda.devices();
@@ -315,15 +315,32 @@ try { cr.zeros([2], { device: 'cuda' }); } catch (e) { out.error = { code: e.cod
     expect(v.cublas).toMatchObject({ found: true, version: '13.0.2', major: 13, source, path: path.join(cublasDir, 'libcublas.so.13'), reason: '' });
     expectRuntimeReport(v.runtime);
 
-    // Everything found, but this build has no GPU kernels: the one honest cause.
-    const reason = 'this build of cudnn-rnn has no GPU kernels yet (cuDNN 9.1.0 and 1 device(s) were found)';
+    if (cuda.backendHasKernels()) {
+      // Everything found and the addon has GPU code: 'cuda' is usable and
+      // 'auto' picks it without a word.
+      expect(v.available).toBe(true);
+      expect(v.causes).toEqual([]);
+      expect(out.available).toBe(true);
+      expect(out.first).toEqual({ type: 'cuda', index: 0 });
+      expect(out.warnings).toEqual([]);
+      // No real GPU stands behind the fake driver: the CUDA runtime refuses
+      // it, and the first allocation is a coded error, not a crash.
+      for (const e of [out.autoError, out.error] as Array<{ code: string; message: string }>) {
+        expect(e.code).toBe('ERR_CUDNN_RNN_BACKEND_UNAVAILABLE');
+        expect(e.message).toMatch(/CUDA/);
+      }
+      return;
+    }
+    // Everything found, but this addon was built without CUDA: the one honest cause.
+    const reason = 'this cudnn-rnn addon was built without CUDA, so it has no GPU kernels (cuDNN 9.1.0 and 1 device(s) were found)';
+    expect(out.autoError).toBeUndefined();
     expect(v.available).toBe(false);
     expect(v.causes.map((c) => c.reason)).toEqual([reason]);
     expect(out.available).toBe(false);
     expect(out.count).toBe(1);
     const error = out.error as { code: string; message: string };
     expect(error.code).toBe('ERR_CUDNN_RNN_CUDA_UNAVAILABLE');
-    expect(error.message).toContain(`  - ${reason}\n    fix: use device 'cpu'`);
+    expect(error.message).toContain(`  - ${reason}\n    fix: rebuild the addon on a machine with the CUDA toolkit`);
 
     // 'auto': the CPU, with exactly one coded warning.
     expect(out.first).toEqual({ type: 'cpu', index: 0 });

@@ -6,7 +6,7 @@ import { Device, deviceName } from '../device';
 import { DType, FloatDType, isDType, torchDTypeName } from '../dtype';
 import { CodedError, checkOptionKeys, describe, typeError } from '../errors';
 import { keep } from '../memory';
-import { paramViews, rnnForward, rnnForwardAsync, rnnWeightLayout, RnnMode, RnnSpec, ParamSlot } from '../ops/rnn';
+import { paramViews, rawCudnnForwardMs, rnnForward, rnnForwardAsync, rnnWeightLayout, RnnMode, RnnSpec, ParamSlot } from '../ops/rnn';
 import { contiguous, squeeze, transpose, unsqueeze } from '../ops/shape';
 import { checkTensor, Tensor } from '../tensor';
 import { Module, pyFloat } from './module';
@@ -107,7 +107,7 @@ export abstract class RNNBase extends Module {
     this.dtypeValue = options.dtype ?? 'float32';
     const device = options.device === undefined ? getDefaultDevice() : resolveDevice(where, options.device);
 
-    const { numel, slots } = rnnWeightLayout(this.spec());
+    const { numel, slots } = rnnWeightLayout(this.spec(), device);
     this.slots = slots;
     this.flatWeightsNames = RNNBase.paramNames(this.numLayers, this.bidirectional, this.bias);
     this.flat = keep(Tensor.empty([numel], this.dtypeValue, device));
@@ -191,13 +191,39 @@ export abstract class RNNBase extends Module {
     }
     const device: Device = spec.device === undefined ? this.flat.deviceObj : resolveDevice('to', spec.device);
     if (dtype === this.dtypeValue && deviceName(device) === this.flat.device) return;
-    const old = this.flat;
-    const next = keep(noGrad(() => old.to({ dtype, device: deviceName(device) })));
-    for (const p of this.parameters()) p.dispose();
-    old.dispose();
+    // Each backend has its own weight layout (cuDNN's weight space on a GPU),
+    // so parameters are copied one by one into a fresh flat buffer: PyTorch's
+    // flatten_parameters. Gradients move with them, as in PyTorch.
+    const { numel, slots } = rnnWeightLayout({ ...this.spec(), dtype }, device);
+    const next = keep(Tensor.empty([numel], dtype, device));
+    const target = { dtype, device: deviceName(device) };
+    const oldParams = this.paramList;
+    const views = paramViews(next, slots);
+    try {
+      noGrad(() => views.forEach((v, i) => {
+        const moved = oldParams[i].to(target);
+        v.copy_(moved);
+        if (moved !== oldParams[i]) moved.dispose();
+        const g = oldParams[i].grad;
+        if (g !== null) v.grad = keep(g.to(target));
+      }));
+    } catch (err) {
+      views.forEach((v) => v.dispose());
+      next.dispose();
+      throw err;
+    }
+    for (const p of oldParams) p.dispose();
+    this.flat.dispose();
     this.flat = next;
     this.dtypeValue = dtype;
-    this.installParams();
+    this.slots = slots;
+    views.forEach((v, i) => this.registerParameter(this.flatWeightsNames[i], v));
+    this.paramList = views;
+  }
+
+  /** @internal For the GPU bench: cudnnRNNForward alone on this module's weights (ops/rnn.ts). */
+  rawCudnnForwardMs(x: Tensor, hx: Tensor | null, iters: number): number {
+    return rawCudnnForwardMs(this.spec(), x, hx, this.flat, iters);
   }
 
   override dispose(): void {

@@ -1,8 +1,8 @@
 // dtype/device conversion, clone and detach.
 import { resolveDevice } from '../backend';
-import { DeviceLike, deviceName, sameDevice } from '../device';
-import { DType, isDType } from '../dtype';
-import { CodedError, typeError } from '../errors';
+import { Device, DeviceLike, sameDevice } from '../device';
+import { DType, isDType, ITEM_SIZE } from '../dtype';
+import { typeError } from '../errors';
 import { native } from '../native';
 import { Tensor } from '../tensor';
 import { liveTensor, needsGrad, outputLike, record } from './util';
@@ -41,20 +41,35 @@ export function to(a: Tensor, target: DType | DeviceLike | { dtype?: DType; devi
   }
   const device = deviceArg === undefined ? x.deviceObj : resolveDevice('to', deviceArg);
   if (dtype === x.dtype && sameDevice(device, x.deviceObj)) return x;
-  if (!sameDevice(device, x.deviceObj)) {
-    throw new CodedError(`to: copies between ${deviceName(x.deviceObj)} and ${deviceName(device)} are not supported by this build`, 'ERR_CUDNN_RNN_DEVICE');
-  }
-  const out = Tensor.empty(x.shape, dtype, device, false);
-  native.copy(...x._view(), ...out._view());
+  const out = convert(x, dtype, device);
   // Converting to int32 is allowed; like PyTorch the result then has no gradient.
   if (needsGrad(x) && dtype !== 'int32') {
     const from = x.dtype;
-    record(out, 'ToCopyBackward0', [x], ([g]) => {
-      const gg = g as Tensor;
-      const back = Tensor.empty(gg.shape, from, x.deviceObj);
-      native.copy(...gg._view(), ...back._view());
-      return [back];
-    });
+    const home = x.deviceObj;
+    record(out, 'ToCopyBackward0', [x], ([g]) => [convert(g as Tensor, from, home)]);
+  }
+  return out;
+}
+
+/** A contiguous copy of `x` as `dtype` on `device` (no autograd). */
+function convert(x: Tensor, dtype: DType, device: Device): Tensor {
+  const out = Tensor.empty(x.shape, dtype, device, false);
+  if (sameDevice(device, x.deviceObj)) {
+    native.copy(...x._view(), ...out._view());
+    return out;
+  }
+  // Between devices: convert and compact on the source device, then move
+  // the bytes as one block (a strided view cannot cross in one copy).
+  const compact = dtype === x.dtype && x.isContiguous ? x : Tensor.empty(x.shape, dtype, x.deviceObj, false);
+  try {
+    if (compact !== x) native.copy(...x._view(), ...compact._view());
+    const item = ITEM_SIZE[dtype];
+    native.storageCopy(compact._storage.handle, compact.offset * item, out._storage.handle, 0, out.numel * item);
+  } catch (err) {
+    out.dispose();
+    throw err;
+  } finally {
+    if (compact !== x) compact.dispose();
   }
   return out;
 }

@@ -1,10 +1,12 @@
 // In-place updates, for optimizers and initialisation. They bump the storage
 // version so autograd notices stale saved values, and refuse where PyTorch does.
-import { isGradEnabled } from '../autograd/grad-mode';
+import { isGradEnabled, noGrad } from '../autograd/grad-mode';
+import { deviceName, sameDevice } from '../device';
 import { isFloatDType } from '../dtype';
 import { CodedError, typeError } from '../errors';
 import { native } from '../native';
 import { Tensor } from '../tensor';
+import { to } from './convert';
 import { BinaryOp } from './pointwise';
 import { broadcastShapes, broadcastView, castIfNeeded, checkSameDevice, emptyLike, liveTensor, sameShape } from './util';
 import { formatShape } from '../errors';
@@ -44,13 +46,18 @@ function bump(t: Tensor): void {
 
 export function copyInPlace(t: Tensor, src: Tensor): void {
   checkWritable('copy_', t);
-  const s = liveTensor('copy_', 'src', src);
-  checkSameDevice('copy_', t, s);
-  const shape = broadcastShapes('copy_', t.shape, s.shape);
+  const s0 = liveTensor('copy_', 'src', src);
+  const shape = broadcastShapes('copy_', t.shape, s0.shape);
   if (!sameShape(shape, t.shape)) {
     throw new RangeError(`copy_: output with shape ${formatShape(t.shape)} doesn't match the broadcast shape ${formatShape(shape)}`);
   }
-  native.copy(...broadcastView(s, t.shape), ...t._view());
+  // Like PyTorch, copy_ crosses devices (loadStateDict of a CPU file into a GPU model).
+  const s = sameDevice(s0.deviceObj, t.deviceObj) ? s0 : noGrad(() => to(s0, { device: deviceName(t.deviceObj) }));
+  try {
+    native.copy(...broadcastView(s, t.shape), ...t._view());
+  } finally {
+    if (s !== s0) s.dispose();
+  }
   bump(t);
 }
 

@@ -1,6 +1,7 @@
 // The RNN op behind nn.RNN/nn.GRU: one native call for the whole multi-layer
 // sequence forward, one for the backward (DESIGN.md decision 2). Inputs are
 // already time-major and contiguous; nn/rnn.ts handles layouts and checks.
+import { Device, deviceTypeCode } from '../device';
 import { DTYPE_CODE, FloatDType } from '../dtype';
 import { isGradEnabled } from '../autograd/grad-mode';
 import { native, NO_VIEW, RnnConfigArray, ViewArgs } from '../native';
@@ -41,11 +42,15 @@ function configArray(spec: RnnSpec): RnnConfigArray {
   return cfg;
 }
 
-/** Where each parameter lives in the flat weight buffer, in PyTorch's order. */
-export function rnnWeightLayout(spec: RnnSpec): { numel: number; slots: ParamSlot[] } {
-  const cfg = configArray(spec);
-  const slots = native.rnnWeightLayout(cfg).map(([offset, rows, cols]) => ({ offset, shape: cols === 0 ? [rows] : [rows, cols] }));
-  return { numel: native.rnnWeightNumel(cfg), slots };
+/**
+ * Where each parameter lives in the flat weight buffer of `device`'s backend,
+ * in PyTorch's order: our packed layout on the CPU, cuDNN's weight space
+ * (located by cudnnGetRNNWeightParams) on a GPU.
+ */
+export function rnnWeightLayout(spec: RnnSpec, device: Device): { numel: number; slots: ParamSlot[] } {
+  const [numel, raw] = native.rnnWeightLayout(configArray(spec), deviceTypeCode(device), device.index);
+  const slots = raw.map(([offset, rows, cols]) => ({ offset, shape: cols === 0 ? [rows] : [rows, cols] }));
+  return { numel, slots };
 }
 
 /** The parameters as views into `flat` at the layout's slots. */
@@ -66,6 +71,7 @@ interface Prepared {
   hy: Tensor;
   reserve: Tensor | null;
   args: unknown[];
+  dropout: number;
 }
 
 function prepare(spec: RnnSpec, x: Tensor, hx: Tensor | null, flat: Tensor, wantsReserve: boolean, dropout: number): Prepared {
@@ -75,9 +81,10 @@ function prepare(spec: RnnSpec, x: Tensor, hx: Tensor | null, flat: Tensor, want
   // The kernel writes every element of y and hy.
   const y = outputLike(x, [seqLen, batch, dirs * spec.hiddenSize]);
   const hy = outputLike(x, [spec.numLayers * dirs, batch, spec.hiddenSize]);
-  const reserve = wantsReserve ? emptyLike(x, [native.rnnReserveNumel(cfg, seqLen, batch)]) : null;
+  const device = x.deviceObj;
+  const reserve = wantsReserve ? emptyLike(x, [native.rnnReserveNumel(cfg, seqLen, batch, deviceTypeCode(device), device.index)]) : null;
   const args = [cfg, seqLen, batch, ...x._view(), ...view(hx), ...flat._view(), ...y._view(), ...hy._view(), ...view(reserve), dropout];
-  return { cfg, seqLen, batch, y, hy, reserve, args };
+  return { cfg, seqLen, batch, y, hy, reserve, args, dropout };
 }
 
 export interface RnnRunOptions {
@@ -103,6 +110,10 @@ function gradNeededFor(x: Tensor, hx: Tensor | null, params: Tensor[]): boolean 
 
 function recordBackward(spec: RnnSpec, p: Prepared, x: Tensor, hx: Tensor | null, flat: Tensor, params: Tensor[], slots: ParamSlot[], temps: Tensor[]): void {
   const reserve = p.reserve as Tensor;
+  // cuDNN's backward reads the forward's output. The node keeps its own view
+  // of it, so a user disposing y before backward() changes nothing, while an
+  // in-place write to y is still caught by the storage's version.
+  const y = viewOf(p.y, p.y.shape, p.y.strides);
   // PyTorch names this node CudnnRnnBackward0 on the GPU; ours is the same fused op on every backend.
   record([p.y, p.hy], 'CudnnRnnBackward0', [x, hx, ...params], ([dy, dhy]) => {
     const wantDx = x.requiresGrad;
@@ -115,8 +126,8 @@ function recordBackward(spec: RnnSpec, p: Prepared, x: Tensor, hx: Tensor | null
     const dhx = wantDhx ? outputLike(hx as Tensor) : null;
     const dw = wantDw ? outputLike(flat) : null;
     try {
-      native.rnnBackward(p.cfg, p.seqLen, p.batch, ...x._view(), ...view(hx), ...flat._view(), ...reserve._view(),
-        ...view(dyc), ...view(dhyc), ...view(dx), ...view(dhx), ...view(dw));
+      native.rnnBackward(p.cfg, p.seqLen, p.batch, ...x._view(), ...view(hx), ...flat._view(), ...y._view(), ...reserve._view(),
+        ...view(dyc), ...view(dhyc), ...view(dx), ...view(dhx), ...view(dw), p.dropout);
     } finally {
       if (dyc !== null && dyc !== dy) dyc.dispose();
       if (dhyc !== null && dhyc !== dhy) dhyc.dispose();
@@ -124,7 +135,7 @@ function recordBackward(spec: RnnSpec, p: Prepared, x: Tensor, hx: Tensor | null
     const dws = dw === null ? params.map(() => null) : paramViews(dw, slots).map((g, i) => (params[i].requiresGrad ? g : (g.dispose(), null)));
     dw?.dispose();
     return [dx, dhx, ...dws];
-  }, { saved: hx === null ? [x, flat, reserve] : [x, hx, flat, reserve], owned: [reserve, ...temps] });
+  }, { saved: hx === null ? [x, flat, y, reserve] : [x, hx, flat, y, reserve], owned: [reserve, y, ...temps] });
 }
 
 /** After a successful forward: record the backward, or free what only it would need. */
@@ -171,4 +182,20 @@ export async function rnnForwardAsync(spec: RnnSpec, x: Tensor, hx: Tensor | nul
   }
   settle(spec, p, x, hx, flat, params, slots, gradNeeded, options.temps);
   return [p.y, p.hy];
+}
+
+/**
+ * For the GPU bench: mean ms of cudnnRNNForward alone (inference, CUDA
+ * events, nothing allocated in the timed loop) on the module's weights, so
+ * our per-call overhead over raw cuDNN can be shown. x and hx as forward's,
+ * time-major and on the module's GPU.
+ */
+export function rawCudnnForwardMs(spec: RnnSpec, x: Tensor, hx: Tensor | null, flat: Tensor, iters: number): number {
+  const p = prepare(spec, x, hx, flat, false, 0);
+  try {
+    return native.rnnTimeRawForward(...p.args, iters);
+  } finally {
+    p.y.dispose();
+    p.hy.dispose();
+  }
 }

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <new>
 
+#include "../cuda/memory.h"
 #include "host_cache.h"
 
 namespace cudnn_rnn {
@@ -17,13 +18,25 @@ constexpr size_t kHostAlignment = 64;  // one cache line; AVX-512 loads stay ali
 struct HostStorage : Storage {
   size_t capacity = 0;
 };
+// GPU memory comes from the CUDA backend's caching allocator (cuda/memory.h).
+Status device_storage_alloc(size_t nbytes, Device device, bool zero, Storage** out) {
+  Storage* s = new (std::nothrow) Storage();
+  if (s == nullptr) return Status(StatusCode::OutOfMemory, "out of host memory allocating a storage header");
+  Status st = cuda::device_alloc(device.index, nbytes, zero, &s->data);
+  if (!st.ok()) {
+    delete s;
+    return st;
+  }
+  s->nbytes = nbytes;
+  s->device = device;
+  *out = s;
+  return Status::Ok();
+}
 }  // namespace
 
 Status storage_alloc(size_t nbytes, Device device, bool zero, Storage** out) {
   *out = nullptr;
-  if (device.type != DeviceType::Cpu) {
-    return Status(StatusCode::BackendUnavailable, "device memory is allocated by the CUDA backend");
-  }
+  if (device.type == DeviceType::Cuda) return device_storage_alloc(nbytes, device, zero, out);
   HostStorage* s = new (std::nothrow) HostStorage();
   if (s == nullptr) return Status(StatusCode::OutOfMemory, "out of host memory allocating a storage header");
   // posix_memalign(0) may return nullptr legitimately; keep a real pointer so
@@ -61,6 +74,7 @@ void storage_free(Storage* storage) {
     delete host;
     return;
   }
+  cuda::device_free(storage->device.index, storage->data);
   delete storage;
 }
 

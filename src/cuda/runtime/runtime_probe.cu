@@ -4,7 +4,7 @@
 // the runtime version; the GPU kernels join this folder with the cuDNN backend.
 #include <cuda_runtime_api.h>
 
-#include "runtime_probe.h"
+#include "../runtime_probe.h"
 
 extern "C" int cudnn_rnn_cudart_version(void) {
   int version = 0;
