@@ -348,6 +348,12 @@ LibraryInfo find_cublas(const Options& options, const DriverInfo& drv, cublas::A
     sym.need("cublasDestroy_v2", a.cublasDestroy_v2);
     sym.need("cublasGetStatusString", a.cublasGetStatusString);
     sym.want("cublasGetCudartVersion", a.cublasGetCudartVersion);
+    // The backend's calls: wanted, not needed (fake test libraries lack them;
+    // runtime/ reports a missing one when it is first used).
+    sym.want("cublasSetStream_v2", a.cublasSetStream_v2);
+    sym.want("cublasSetMathMode", a.cublasSetMathMode);
+    sym.want("cublasSgemmStridedBatched", a.cublasSgemmStridedBatched);
+    sym.want("cublasDgemmStridedBatched", a.cublasDgemmStridedBatched);
     if (!sym.ok()) return sym.missing() + " (not a cuBLAS 11.4+ library?)";
     int v[3] = {0, 0, 0};
     const int props[3] = {cublas::kMajorVersion, cublas::kMinorVersion, cublas::kPatchLevel};
@@ -444,6 +450,31 @@ LibraryInfo find_cudnn(const Options& options, const DriverInfo& drv, cudnn::Api
     sym.need("cudnnGetErrorString", a.cudnnGetErrorString);
     sym.need("cudnnGetProperty", a.cudnnGetProperty);
     sym.want("cudnnGetCudartVersion", a.cudnnGetCudartVersion);
+    sym.want("cudnnCreate", a.cudnnCreate);
+    sym.want("cudnnDestroy", a.cudnnDestroy);
+    sym.want("cudnnSetStream", a.cudnnSetStream);
+    // The RNN API: wanted, not needed (the backend names any it lacks).
+    sym.want("cudnnCreateTensorDescriptor", a.cudnnCreateTensorDescriptor);
+    sym.want("cudnnSetTensorNdDescriptor", a.cudnnSetTensorNdDescriptor);
+    sym.want("cudnnGetTensorNdDescriptor", a.cudnnGetTensorNdDescriptor);
+    sym.want("cudnnDestroyTensorDescriptor", a.cudnnDestroyTensorDescriptor);
+    sym.want("cudnnCreateDropoutDescriptor", a.cudnnCreateDropoutDescriptor);
+    sym.want("cudnnDestroyDropoutDescriptor", a.cudnnDestroyDropoutDescriptor);
+    sym.want("cudnnDropoutGetStatesSize", a.cudnnDropoutGetStatesSize);
+    sym.want("cudnnSetDropoutDescriptor", a.cudnnSetDropoutDescriptor);
+    sym.want("cudnnRestoreDropoutDescriptor", a.cudnnRestoreDropoutDescriptor);
+    sym.want("cudnnCreateRNNDescriptor", a.cudnnCreateRNNDescriptor);
+    sym.want("cudnnDestroyRNNDescriptor", a.cudnnDestroyRNNDescriptor);
+    sym.want("cudnnSetRNNDescriptor_v8", a.cudnnSetRNNDescriptor_v8);
+    sym.want("cudnnCreateRNNDataDescriptor", a.cudnnCreateRNNDataDescriptor);
+    sym.want("cudnnDestroyRNNDataDescriptor", a.cudnnDestroyRNNDataDescriptor);
+    sym.want("cudnnSetRNNDataDescriptor", a.cudnnSetRNNDataDescriptor);
+    sym.want("cudnnGetRNNWeightSpaceSize", a.cudnnGetRNNWeightSpaceSize);
+    sym.want("cudnnGetRNNTempSpaceSizes", a.cudnnGetRNNTempSpaceSizes);
+    sym.want("cudnnGetRNNWeightParams", a.cudnnGetRNNWeightParams);
+    sym.want("cudnnRNNForward", a.cudnnRNNForward);
+    sym.want("cudnnRNNBackwardData_v8", a.cudnnRNNBackwardData_v8);
+    sym.want("cudnnRNNBackwardWeights_v8", a.cudnnRNNBackwardWeights_v8);
     if (!sym.ok()) return sym.missing() + " (not a cuDNN 8 or 9 library?)";
     // Calling into the shim loads a sub-library by soname; make sure the
     // ones RNNs need resolve (to a preload or on the loader's path) first,

@@ -1,0 +1,243 @@
+// Descriptors and the per-shape cache (cudnn_rnn_descriptors.h).
+#include "cudnn_rnn_descriptors.h"
+
+#include <iterator>
+#include <list>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "../memory.h"
+#include "cudnn_rnn_dropout.h"
+
+namespace cudnn_rnn {
+namespace cuda {
+namespace rnn {
+namespace detail {
+
+namespace {
+
+constexpr size_t kEntryCapacity = 32;
+constexpr size_t kReserveCapacity = 64;
+
+struct EntryCache {
+  std::mutex mu;  // taken with a handle_mu held, never the other way round
+  std::list<std::shared_ptr<Entry>> lru;  // most recently used first
+};
+
+struct ReserveCache {
+  std::mutex mu;
+  std::list<std::pair<Key, size_t>> lru;
+};
+
+// Never destroyed (no cuDNN calls or device frees from static destructors at
+// exit, when the driver may be gone).
+EntryCache& entry_cache() {
+  static EntryCache* c = new EntryCache();
+  return *c;
+}
+
+ReserveCache& reserve_cache() {
+  static ReserveCache* c = new ReserveCache();
+  return *c;
+}
+
+std::shared_ptr<Entry> lookup(const Key& key) {
+  EntryCache& c = entry_cache();
+  std::lock_guard<std::mutex> lock(c.mu);
+  for (auto it = c.lru.begin(); it != c.lru.end(); ++it) {
+    if ((*it)->key == key) {
+      c.lru.splice(c.lru.begin(), c.lru, it);
+      return c.lru.front();
+    }
+  }
+  return nullptr;
+}
+
+// Inserts `e` (or returns the entry already there for its key).
+std::shared_ptr<Entry> insert(std::shared_ptr<Entry> e) {
+  std::list<std::shared_ptr<Entry>> evicted;  // destroyed after the lock is released
+  std::shared_ptr<Entry> result;
+  {
+    EntryCache& c = entry_cache();
+    std::lock_guard<std::mutex> lock(c.mu);
+    for (const std::shared_ptr<Entry>& have : c.lru) {
+      if (have->key == e->key) return have;
+    }
+    c.lru.push_front(std::move(e));
+    result = c.lru.front();
+    while (c.lru.size() > kEntryCapacity) evicted.splice(evicted.begin(), c.lru, std::prev(c.lru.end()));
+  }
+  return result;
+}
+
+Status build_entry(const Session& s, const Key& key, Entry* e) {
+  const Config cfg = key.config();
+  if (key.batch < 1 || key.seq_len < 1) return Status(StatusCode::Internal, "rnn (cuda): descriptor for an empty batch");
+  const cudnn::Api& a = s.api;
+  const cudnn::DataType dt = data_type(cfg);
+  const int64_t d = directions(cfg);
+  const int seq = static_cast<int>(key.seq_len);
+  const int batch = static_cast<int>(key.batch);
+  const int hidden = static_cast<int>(cfg.hidden_size);
+  e->key = key;
+  CUDNN_RNN_RETURN_IF_ERROR(make_model(s, cfg, key.dropout, /*init_dropout=*/true, key.math, &e->model));
+
+  // Every sequence is full length (PyTorch's unpacked input): lengths = seq_len.
+  const std::vector<int> lengths(static_cast<size_t>(batch), seq);
+  CUDNN_RNN_RETURN_IF_ERROR(create(s, &e->x));
+  CUDNN_RNN_RETURN_IF_ERROR(cudnn_check(a.cudnnSetRNNDataDescriptor(e->x.get(), dt, cudnn::kSeqMajorUnpacked, seq,
+                                                                    batch, static_cast<int>(cfg.input_size),
+                                                                    lengths.data(), nullptr),
+                                        "cudnnSetRNNDataDescriptor (x)"));
+  CUDNN_RNN_RETURN_IF_ERROR(create(s, &e->y));
+  CUDNN_RNN_RETURN_IF_ERROR(cudnn_check(a.cudnnSetRNNDataDescriptor(e->y.get(), dt, cudnn::kSeqMajorUnpacked, seq,
+                                                                    batch, static_cast<int>(d * cfg.hidden_size),
+                                                                    lengths.data(), nullptr),
+                                        "cudnnSetRNNDataDescriptor (y)"));
+  CUDNN_RNN_RETURN_IF_ERROR(create(s, &e->h));
+  const int dims[3] = {static_cast<int>(cfg.num_layers * d), batch, hidden};
+  const int strides[3] = {batch * hidden, hidden, 1};
+  CUDNN_RNN_RETURN_IF_ERROR(
+      cudnn_check(a.cudnnSetTensorNdDescriptor(e->h.get(), dt, 3, dims, strides), "cudnnSetTensorNdDescriptor (h)"));
+
+  CUDNN_RNN_RETURN_IF_ERROR(cudnn_check(
+      a.cudnnGetRNNWeightSpaceSize(s.handle, e->model.rnn.get(), &e->weight_bytes), "cudnnGetRNNWeightSpaceSize"));
+  size_t work = 0, reserve = 0;
+  CUDNN_RNN_RETURN_IF_ERROR(cudnn_check(
+      a.cudnnGetRNNTempSpaceSizes(s.handle, e->model.rnn.get(),
+                                  key.training ? cudnn::kFwdModeTraining : cudnn::kFwdModeInference, e->x.get(), &work,
+                                  &reserve),
+      "cudnnGetRNNTempSpaceSizes"));
+  e->work_bytes = work;
+  e->reserve_bytes = key.training ? reserve : 0;
+
+  const size_t length_bytes = static_cast<size_t>(batch) * sizeof(int32_t);
+  CUDNN_RNN_RETURN_IF_ERROR(e->seq_lengths.allocate(s.device, length_bytes, false));
+  CUDNN_RNN_RETURN_IF_ERROR(copy_to_device(s.device, e->seq_lengths.get(), lengths.data(), length_bytes));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status create(const Session& s, TensorDesc* d) {
+  return d->create(s.api.cudnnCreateTensorDescriptor, s.api.cudnnDestroyTensorDescriptor,
+                   "cudnnCreateTensorDescriptor");
+}
+
+Status create(const Session& s, DropoutDesc* d) {
+  return d->create(s.api.cudnnCreateDropoutDescriptor, s.api.cudnnDestroyDropoutDescriptor,
+                   "cudnnCreateDropoutDescriptor");
+}
+
+Status create(const Session& s, RnnDesc* d) {
+  return d->create(s.api.cudnnCreateRNNDescriptor, s.api.cudnnDestroyRNNDescriptor, "cudnnCreateRNNDescriptor");
+}
+
+Status create(const Session& s, RnnDataDesc* d) {
+  return d->create(s.api.cudnnCreateRNNDataDescriptor, s.api.cudnnDestroyRNNDataDescriptor,
+                   "cudnnCreateRNNDataDescriptor");
+}
+
+Status make_model(const Session& s, const Config& cfg, float p, bool init_dropout, cudnn::MathType math,
+                  Model* m) {
+  const cudnn::Api& a = s.api;
+  CUDNN_RNN_RETURN_IF_ERROR(create(s, &m->dropout));
+  if (p > 0.0f) {
+    CUDNN_RNN_RETURN_IF_ERROR(attach_dropout(s, m->dropout.get(), p, init_dropout));
+  } else {
+    // No dropout: no states, which makes this cheap (PyTorch's set_no_dropout).
+    CUDNN_RNN_RETURN_IF_ERROR(cudnn_check(a.cudnnSetDropoutDescriptor(m->dropout.get(), s.handle, 0.0f, nullptr, 0, 0),
+                                          "cudnnSetDropoutDescriptor"));
+  }
+  CUDNN_RNN_RETURN_IF_ERROR(create(s, &m->rnn));
+  const cudnn::DataType dt = data_type(cfg);
+  const int32_t hidden = static_cast<int32_t>(cfg.hidden_size);
+  return cudnn_check(
+      a.cudnnSetRNNDescriptor_v8(m->rnn.get(), cudnn::kRnnAlgoStandard, static_cast<cudnn::RNNMode>(cfg.mode),
+                                 cfg.bias ? cudnn::kRnnDoubleBias : cudnn::kRnnNoBias,
+                                 cfg.bidirectional ? cudnn::kBidirectional : cudnn::kUnidirectional,
+                                 cudnn::kLinearInput, dt, dt, math, static_cast<int32_t>(cfg.input_size), hidden,
+                                 /*projSize=*/hidden, static_cast<int32_t>(cfg.num_layers), m->dropout.get(),
+                                 cudnn::kRnnPaddedIoEnabled),
+      "cudnnSetRNNDescriptor_v8");
+}
+
+Config Key::config() const {
+  Config c;
+  c.mode = mode;
+  c.dtype = dtype;
+  c.input_size = input_size;
+  c.hidden_size = hidden_size;
+  c.num_layers = num_layers;
+  c.bidirectional = bidirectional;
+  c.bias = bias;
+  return c;
+}
+
+bool Key::operator==(const Key& o) const {
+  return lib == o.lib && device == o.device && mode == o.mode && dtype == o.dtype && input_size == o.input_size &&
+         hidden_size == o.hidden_size && num_layers == o.num_layers && bidirectional == o.bidirectional &&
+         bias == o.bias && seq_len == o.seq_len && batch == o.batch && dropout == o.dropout && math == o.math &&
+         training == o.training;
+}
+
+Key make_key(const Session& s, const Config& cfg, int64_t seq_len, int64_t batch, float dropout,
+             cudnn::MathType math, bool training) {
+  Key k;
+  k.lib = s.lib;
+  k.device = s.device;
+  k.mode = cfg.mode;
+  k.dtype = cfg.dtype;
+  k.input_size = cfg.input_size;
+  k.hidden_size = cfg.hidden_size;
+  k.num_layers = cfg.num_layers;
+  k.bidirectional = cfg.bidirectional;
+  k.bias = cfg.bias;
+  k.seq_len = seq_len;
+  k.batch = batch;
+  k.dropout = dropout;
+  k.math = math;
+  k.training = training;
+  return k;
+}
+
+Status acquire_entry(const Session& s, const Key& key, std::shared_ptr<Entry>* out) {
+  *out = lookup(key);
+  if (*out) return Status::Ok();
+  auto e = std::make_shared<Entry>();
+  CUDNN_RNN_RETURN_IF_ERROR(build_entry(s, key, e.get()));
+  *out = insert(std::move(e));
+  return Status::Ok();
+}
+
+bool cached_reserve_bytes(const Key& key, size_t* bytes) {
+  ReserveCache& c = reserve_cache();
+  std::lock_guard<std::mutex> lock(c.mu);
+  for (auto it = c.lru.begin(); it != c.lru.end(); ++it) {
+    if (it->first == key) {
+      *bytes = it->second;
+      c.lru.splice(c.lru.begin(), c.lru, it);
+      return true;
+    }
+  }
+  return false;
+}
+
+void remember_reserve_bytes(const Key& key, size_t bytes) {
+  ReserveCache& c = reserve_cache();
+  std::lock_guard<std::mutex> lock(c.mu);
+  for (auto& have : c.lru) {
+    if (have.first == key) {
+      have.second = bytes;
+      return;
+    }
+  }
+  c.lru.emplace_front(key, bytes);
+  while (c.lru.size() > kReserveCapacity) c.lru.pop_back();
+}
+
+}  // namespace detail
+}  // namespace rnn
+}  // namespace cuda
+}  // namespace cudnn_rnn
