@@ -1,9 +1,12 @@
 #!/usr/bin/env node
-// `npm run bench [-- --device cpu|cuda] [--runs N] [--only name,name]`
+// `npm run bench [-- --device cpu|cuda|cuda:N] [--runs N] [--only name,name]`
 // Times nn.RNN/nn.GRU forward (inference) and forward+backward on the shapes
 // of bench/configs.json (a copy of shared/bench/configs.json), beside the
-// peers measured in the same run: PyTorch (Debian's python3-torch, tuned) and
-// onnxruntime-node (forward) when installed. Prints medians and ratios.
+// peers measured in the same run. Prints medians and ratios.
+//   cpu:  PyTorch (Debian's python3-torch, tuned) and onnxruntime-node (forward) when installed.
+//   cuda: the "cuda" configs on the GPU, beside PyTorch's cuDNN (the first of
+//         /usr/bin/python3, python3 whose torch has CUDA) and raw cuDNN
+//         (cudnnRNNForward alone, timed by CUDA events) for our per-call overhead.
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -34,12 +37,16 @@ function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-function timeMs(fn, runs, warmup) {
+// With `sync` (the GPU), each call is timed up to the end of its device work:
+// synchronised wall-clock time.
+function timeMs(fn, runs, warmup, sync = null) {
   for (let i = 0; i < warmup; ++i) fn();
+  if (sync) sync();
   const times = [];
   for (let i = 0; i < runs; ++i) {
     const t0 = process.hrtime.bigint();
     fn();
+    if (sync) sync();
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
   return median(times);
@@ -63,8 +70,9 @@ function runsFor(c, base) {
   return Math.max(10, Math.min(base * 20, Math.round(base / Math.max(gflop, 0.05))));
 }
 
-function buildModule(c) {
+function buildModule(c, device) {
   const opts = { numLayers: c.layers, bidirectional: c.bidirectional };
+  if (device) opts.device = device;
   if (c.mode === 'GRU') return new nn.GRU(c.I, c.H, opts);
   return new nn.RNN(c.I, c.H, { ...opts, nonlinearity: c.mode === 'RNN_TANH' ? 'tanh' : 'relu' });
 }
@@ -157,13 +165,157 @@ function table(rows) {
   return rows.map((r) => r.map((v, i) => String(v).padStart(widths[i])).join('  ')).join('\n');
 }
 
+// ---- GPU -------------------------------------------------------------------------
+
+/**
+ * cudnnRNNForward alone (inference, CUDA events, no allocation in the loop):
+ * mean ms per call on the module's weights and these tensors, or null when
+ * this build has no raw timer. Accepts the module method or the ops function
+ * of dist/cjs/ops/rnn.js.
+ */
+function rawCudnnTimer() {
+  let ops = {};
+  try {
+    ops = require('../dist/cjs/ops/rnn.js');
+  } catch {
+    // no ops module: the module method alone
+  }
+  const fn = ops.rawCudnnForwardMs;
+  return (m, x, hx, iters) => {
+    if (typeof m.rawCudnnForwardMs === 'function') return m.rawCudnnForwardMs(x, hx, iters);
+    if (typeof fn !== 'function') return null;
+    // rawCudnnForwardMs(spec, x, hx, flat, iters), or rawCudnnForwardMs(module, x, hx, iters).
+    return fn.length >= 5 ? fn(m.spec(), x, hx, m.flat, iters) : fn(m, x, hx, iters);
+  };
+}
+
+function benchOursCuda(c, runs, device, rawTimer) {
+  const { cuda } = lib;
+  const sync = () => cuda.synchronize(device);
+  manualSeed(0);
+  const m = buildModule(c, device);
+  const D = c.bidirectional ? 2 : 1;
+  const x = randn([c.L, c.N, c.I], { device });
+  const h0 = zeros([c.layers * D, c.N, c.H], { device });
+  m.eval();
+  // Inference: eval + noGrad, outputs freed inside the timed call (tidy), as the CPU bench.
+  const forwardMs = timeMs(() => noGrad(() => tidy(() => { m.forward(x, h0); })), runs, Math.max(10, Math.min(runs, 200)), sync);
+  // cudnnRNNForward alone on the same module and tensors (inference, CUDA events, no allocation).
+  const rawMs = rawTimer(m, x, h0, Math.max(runs, 20));
+  m.train();
+  const xg = x.clone().requiresGrad_();
+  const hg = h0.clone().requiresGrad_();
+  const step = () => tidy(() => {
+    m.zeroGrad();
+    xg.grad?.dispose(); xg.grad = null;
+    hg.grad?.dispose(); hg.grad = null;
+    const [y, hy] = m.forward(xg, hg);
+    y.sum().add(hy.sum()).backward();
+  });
+  const trainMs = timeMs(step, Math.max(5, runs >> 1), 5, sync);
+  m.dispose();
+  [x, h0, xg, hg].forEach((t) => t.dispose());
+  sync();
+  return { forwardMs, trainMs, rawMs: rawMs ?? NaN };
+}
+
+/** The first python3 whose torch runs on CUDA: /usr/bin/python3, then python3 on PATH. */
+function cudaPython() {
+  const tried = [];
+  for (const py of ['/usr/bin/python3', 'python3']) {
+    try {
+      const out = execFileSync(py, ['-c', 'import torch; assert torch.cuda.is_available(), "torch " + torch.__version__ + " has no usable CUDA"; print(torch.__version__)'],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120000 });
+      return { python: py, version: out.trim() };
+    } catch (err) {
+      const msg = (err.stderr || err.message || String(err)).toString().trim().split('\n').pop();
+      tried.push(`${py}: ${msg}`);
+    }
+  }
+  return { error: `no python3 with a CUDA-enabled torch (${tried.join('; ')})` };
+}
+
+function torchCudaPeer(configs, device, runs, python) {
+  const env = { ...process.env, BENCH_DEVICE: device };
+  try {
+    const payload = JSON.stringify(configs.map((c) => ({ ...c, runs: runsFor(c, runs) })));
+    const out = execFileSync(python, [path.join(__dirname, 'peers', 'torch_rnn.py'), payload, ''], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 24 });
+    return JSON.parse(out.trim().split('\n').pop());
+  } catch (err) {
+    return { error: (err.stderr || err.message || String(err)).toString().trim().split('\n').slice(-2).join(' ') };
+  }
+}
+
+async function mainCuda(args, configs) {
+  const { cuda } = lib;
+  const device = args.device;
+  const v = versions();
+  if (!cuda.isAvailable()) throw new Error(`bench: device ${device} is not usable here: ${v.cuda.reason}`);
+  const index = device.includes(':') ? Number(device.split(':')[1]) : 0;
+  const dev = cuda.devices()[index];
+  if (!dev) throw new Error(`bench: no device ${device} (${cuda.deviceCount()} CUDA device(s) found)`);
+  console.log(`cudnn-rnn ${v.cudnnRnn} on ${dev.name} (${(dev.totalMemory / 2 ** 30).toFixed(0)} GiB, compute capability ${dev.computeCapability}), node ${v.node}`);
+  console.log(`NVIDIA driver ${v.cuda.driver.version} (CUDA ${v.cuda.driver.cudaVersion}), CUDA runtime ${v.cuda.runtime.version || '-'}, cuDNN ${v.cuda.cudnn.version}, cuBLAS ${v.cuda.cublas.version}; float32, TF32 ${cuda.getAllowTF32() ? 'ON' : 'off'}`);
+  const rawTimer = rawCudnnTimer();
+  const py = args.peers ? cudaPython() : { error: 'skipped (--no-peers)' };
+
+  // Whole rounds (ours, then the peer) repeated, keeping each party's best median per config.
+  const ours = {};
+  let torchRes = { error: py.error || 'not run' };
+  const keepBest = (best, got, keys) => {
+    if (!best) return got;
+    for (const k of keys) {
+      const x = best[k];
+      const y = got[k];
+      best[k] = Number.isNaN(x) ? y : Number.isNaN(y) ? x : Math.min(x, y);
+    }
+    return best;
+  };
+  for (let round = 0; round < args.rounds; ++round) {
+    for (const c of configs) ours[c.name] = keepBest(ours[c.name], benchOursCuda(c, runsFor(c, args.runs), device, rawTimer), ['forwardMs', 'trainMs', 'rawMs']);
+    if (py.error) continue;
+    cuda.emptyCache(); // leave the device's memory to the peer
+    const t = torchCudaPeer(configs, device, args.runs, py.python);
+    if (t.error) { if (!torchRes.results) torchRes = t; }
+    else if (!torchRes.results) torchRes = t;
+    else for (const c of configs) torchRes.results[c.name] = keepBest(torchRes.results[c.name], t.results[c.name], ['forward_ms', 'train_ms']);
+  }
+  console.log(`PyTorch peer: ${torchRes.error ? `unavailable (${torchRes.error})` : `torch ${torchRes.torch} (${py.python}), cuDNN ${torchRes.cudnn}, ${torchRes.device_name}, TF32 off, cudnn.benchmark ${torchRes.cudnn_benchmark}`}`);
+  if (configs.some((c) => Number.isNaN(ours[c.name].rawMs))) console.log('raw cuDNN: unavailable (this build has no rawCudnnForwardMs)');
+  console.log('');
+
+  const rows = [['config', 'fwd ms', 'torch', 'x torch', 'f+b ms', 'torch', 'x torch', 'raw cuDNN fwd ms', 'overhead us']];
+  const misses = [];
+  for (const c of configs) {
+    const o = ours[c.name];
+    const t = torchRes.results?.[c.name];
+    const fwdRatio = t ? t.forward_ms / o.forwardMs : NaN;
+    const trainRatio = t ? t.train_ms / o.trainMs : NaN;
+    const overheadUs = (o.forwardMs - o.rawMs) * 1000;
+    rows.push([
+      c.name, fmt(o.forwardMs), fmt(t?.forward_ms), t ? fmt(fwdRatio) : '-',
+      fmt(o.trainMs), fmt(t?.train_ms), t ? fmt(trainRatio) : '-',
+      fmt(o.rawMs), Number.isNaN(overheadUs) ? '-' : overheadUs.toFixed(1),
+    ]);
+    if (fwdRatio < 1) misses.push(`${c.name} forward ${fmt(fwdRatio)}x torch`);
+    if (trainRatio < 1) misses.push(`${c.name} f+b ${fmt(trainRatio)}x torch`);
+    if (overheadUs >= 20) misses.push(`${c.name} overhead ${overheadUs.toFixed(1)} us`);
+  }
+  console.log(table(rows));
+  console.log(`\nx torch = PyTorch's time / our time (higher is better for us); each time is the best of ${args.rounds} rounds' medians of wall-clock time with a device synchronisation after each call, after warm-up.`);
+  console.log('f+b = forward + backward (grads of input, h0, all weights). overhead = (our forward - raw cudnnRNNForward) in microseconds per call.');
+  const complete = Object.keys(torchRes.results || {}).length === configs.length && configs.every((c) => !Number.isNaN(ours[c.name].rawMs));
+  console.log(`Targets: >= 1.0x PyTorch on every config, overhead < 20 us: ${misses.length ? `missed: ${misses.join('; ')}` : complete ? 'met' : 'not all measured'}`);
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const all = JSON.parse(fs.readFileSync(path.join(__dirname, 'configs.json'), 'utf8'));
-  let configs = all[args.device];
+  const isCuda = /^cuda(:\d+)?$/.test(args.device);
+  let configs = all[isCuda ? 'cuda' : args.device];
   if (!configs) throw new Error(`bench: no configs for device ${args.device}`);
   if (args.only) configs = configs.filter((c) => args.only.includes(c.name));
-  if (args.device !== 'cpu') throw new Error('bench: --device cuda needs the CUDA backend, which this build does not have yet');
+  if (isCuda) return mainCuda(args, configs);
 
   const v = versions();
   // The peak is the best of several trials: a noisy neighbour only ever lowers it.

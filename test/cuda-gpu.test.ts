@@ -1,10 +1,20 @@
 // On a machine with an NVIDIA GPU, driver and cuDNN 9: what discovery must
 // find there. Skipped, with the reason printed, where the driver reports no
 // device (CI machines); test/cuda-discovery.test.ts covers those.
+//
+// Then, where 'cuda' is usable (cuda.isAvailable()): the cuda namespace, and
+// the CPU fallback when cuDNN's folder is hidden (a child process).
+// The other GPU suites: cuda-gpu-tensors (tensors and ops), cuda-gpu-rnn
+// (RNN/GRU parity, dropout, TF32), cuda-gpu-torch (PyTorch's cuDNN on the same
+// machine), cuda-gpu-memory (allocator, 1,000 training steps, out of memory).
+// Run them all: `npx jest test/cuda-gpu --runInBand`.
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as path from 'path';
 
 import * as cr from '../lib';
 import * as cudaLib from '../lib/cuda';
+import { gpu, gpuDescribe } from './gpu/common';
 
 const { cuda } = cudaLib;
 const count = cuda.deviceCount();
@@ -82,5 +92,104 @@ onGpu('on a machine with an NVIDIA GPU', () => {
     const v = cr.versions().cuda;
     expect(v.available).toBe(false);
     expect(v.causes).toHaveLength(1); // everything else was found
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Where 'cuda' is usable.
+
+const usable = count > 0 ? gpuDescribe('cuda-gpu (usable device)') : describe.skip;
+
+// Runs `body` in a fresh node that loads lib/ from its TypeScript sources
+// (transpiled on the fly, as test/cuda-discovery.test.ts does: no build
+// needed, and the sources under test are what runs) and prints one JSON line.
+function runChild(body: string, env: NodeJS.ProcessEnv): { out: Record<string, unknown>; stderr: string } {
+  const root = path.join(__dirname, '..');
+  const script = `
+const ts = require(${JSON.stringify(require.resolve('typescript'))});
+const fs = require('fs');
+require.extensions['.ts'] = (m, file) => m._compile(ts.transpileModule(fs.readFileSync(file, 'utf8'), {
+  compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true }, fileName: file }).outputText, file);
+const cr = require(${JSON.stringify(path.join(root, 'lib', 'index.ts'))});
+const warnings = [];
+process.on('warning', (w) => warnings.push({ name: w.name, code: w.code, message: w.message }));
+const out = { warnings };
+const attempt = (name, fn) => { try { fn(); out[name] = null; } catch (e) { out[name] = { code: e.code, name: e.name, message: e.message }; } };
+${body}
+setImmediate(() => process.stdout.write(JSON.stringify(out) + '\\n'));
+`;
+  const r = spawnSync(process.execPath, ['-e', script], { cwd: root, env, encoding: 'utf8', timeout: 120000 });
+  if (r.status !== 0) throw new Error(`child failed (${r.status}):\n${r.stderr}`);
+  return { out: JSON.parse(r.stdout.trim().split('\n').pop() as string) as Record<string, unknown>, stderr: r.stderr };
+}
+
+usable('where device cuda is usable', () => {
+  it('the cuda namespace has the memory, synchronisation and TF32 controls', () => {
+    for (const fn of ['synchronize', 'memoryAllocated', 'memoryReserved', 'maxMemoryAllocated', 'resetPeakMemoryStats', 'emptyCache', 'memoryStats', 'setAllowTF32', 'getAllowTF32'] as const) {
+      expect([fn, typeof gpu[fn]]).toEqual([fn, 'function']);
+    }
+    const s = gpu.memoryStats();
+    expect(Object.keys(s).sort()).toEqual(['allocated', 'driverAllocs', 'peakAllocated', 'reserved']);
+    for (const v of Object.values(s)) expect(Number.isSafeInteger(v) && v >= 0).toBe(true);
+    expect(gpu.getAllowTF32()).toBe(false); // opt-in
+    expect(gpu.deviceCount()).toBe(count);
+    expect(cr.versions().cuda).toMatchObject({ available: true, reason: '', causes: [] });
+    // Devices beyond the last one are refused with the count found.
+    expect(() => cr.zeros([1], { device: `cuda:${count}` })).toThrow(RangeError);
+    const t = cr.zeros([2], { device: `cuda:${count - 1}` });
+    expect(t.device).toBe(`cuda:${count - 1}`);
+    t.dispose();
+  });
+
+  it("cuDNN's folder hidden (CUDNN_RNN_CUDNN_PATH=/nonexistent/folder): 'auto' is the CPU with one warning naming cuDNN; 'cuda' throws ERR_CUDNN_RNN_CUDA_UNAVAILABLE with causes and fixes", () => {
+    const hidden = '/nonexistent/folder';
+    const { out, stderr } = runChild(`
+out.first = cr.getDefaultDevice();
+out.again = cr.getDefaultDevice();
+out.tensorDevice = cr.zeros([2]).device;
+const gru = new cr.nn.GRU(3, 4);
+out.gruDevice = gru.device;
+out.gruOut = gru.forward(cr.randn([2, 1, 3]))[0].shape;
+out.available = cr.cuda.isAvailable();
+const v = cr.versions().cuda;
+out.v = { available: v.available, reason: v.reason, causes: v.causes, cudnnFound: v.cudnn.found, cublasFound: v.cublas.found, devices: v.devices.length };
+attempt('toCuda', () => cr.zeros([2]).to('cuda'));
+attempt('factory', () => cr.zeros([2], { device: 'cuda' }));
+attempt('moduleOption', () => new cr.nn.GRU(3, 4, { device: 'cuda' }));
+attempt('moduleTo', () => gru.to('cuda'));
+attempt('setDefault', () => cr.setDefaultDevice('cuda:0'));
+out.last = cr.getDefaultDevice();`, { ...process.env, CUDNN_RNN_CUDNN_PATH: hidden, NODE_OPTIONS: undefined, NODE_NO_WARNINGS: undefined });
+
+    expect(out.first).toEqual({ type: 'cpu', index: 0 });
+    expect(out.again).toEqual({ type: 'cpu', index: 0 });
+    expect(out.last).toEqual({ type: 'cpu', index: 0 });
+    expect(out.tensorDevice).toBe('cpu');
+    expect(out.gruDevice).toBe('cpu');
+    expect(out.gruOut).toEqual([2, 1, 4]); // the CPU path works
+    expect(out.available).toBe(false);
+
+    // Exactly one warning, coded, naming cuDNN and the path that failed.
+    const warnings = out.warnings as Array<{ code?: string; message: string }>;
+    expect(warnings.map((w) => w.code)).toEqual(['CUDNN_RNN_CPU_FALLBACK']);
+    expect(warnings[0].message).toMatch(/cuDNN/);
+    expect(warnings[0].message).toContain(hidden);
+    expect(stderr.split('CUDNN_RNN_CPU_FALLBACK').length - 1).toBe(1); // printed once by node
+
+    // Only cuDNN is missing: the driver, the devices and cuBLAS were found.
+    const v = out.v as { available: boolean; reason: string; causes: Array<{ reason: string; fix: string }>; cudnnFound: boolean; cublasFound: boolean; devices: number };
+    expect(v).toMatchObject({ available: false, cudnnFound: false, cublasFound: true, devices: count });
+    expect(v.causes.length).toBe(1);
+    expect(v.causes[0].reason).toMatch(/cuDNN/);
+    expect(v.causes[0].fix).toContain('CUDNN_RNN_CUDNN_PATH');
+
+    for (const k of ['toCuda', 'factory', 'moduleOption', 'moduleTo', 'setDefault']) {
+      const e = out[k] as { code: string; message: string } | null;
+      expect([k, e?.code]).toEqual([k, 'ERR_CUDNN_RNN_CUDA_UNAVAILABLE']);
+      const msg = (e as { message: string }).message;
+      expect(msg).toContain('Causes and fixes:');
+      expect(msg).toMatch(/- .*cuDNN.*\n\s+fix: .*CUDNN_RNN_CUDNN_PATH/);
+      expect(msg).toContain(hidden);
+      expect(msg).toContain('npx cudnn-rnn doctor');
+    }
   });
 });

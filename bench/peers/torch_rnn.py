@@ -2,10 +2,14 @@
 """PyTorch peer for bench/run.js: times nn.RNN/nn.GRU forward (inference) and
 forward+backward on the configs given as JSON on argv[1]; prints JSON.
 
-Run by bench/run.js with Debian's python3-torch, 2 threads, OMP_WAIT_POLICY=PASSIVE
-and OPENBLAS_CORETYPE set to the core our loader selected, so the peer runs at
-its best on this machine. Optionally exports each config to ONNX (argv[2] = dir)
-for the onnxruntime-node peer.
+CPU (BENCH_DEVICE=cpu): run by bench/run.js with Debian's python3-torch, 2
+threads, OMP_WAIT_POLICY=PASSIVE and OPENBLAS_CORETYPE set to the core our
+loader selected, so the peer runs at its best on this machine. Optionally
+exports each config to ONNX (argv[2] = dir) for the onnxruntime-node peer.
+
+GPU (BENCH_DEVICE=cuda or cuda:N): PyTorch's cuDNN path, float32 with TF32 off
+(cudnn-rnn's default numerics), torch.backends.cudnn.benchmark left at its
+default, warmed up, each call timed up to torch.cuda.synchronize().
 """
 import json
 import os
@@ -44,10 +48,21 @@ def main():
     configs = json.loads(sys.argv[1])
     onnx_dir = sys.argv[2] if len(sys.argv) > 2 and sys.argv[2] else None
     device = os.environ.get("BENCH_DEVICE", "cpu")
-    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-    if device == "cuda":
-        torch.backends.cudnn.allow_tf32 = False
+    on_gpu = device.startswith("cuda")
+    sync = (lambda: torch.cuda.synchronize(device)) if on_gpu else (lambda: None)
     out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "results": {}}
+    if on_gpu:
+        if not torch.cuda.is_available():
+            raise SystemExit("torch %s: torch.cuda.is_available() is False" % torch.__version__)
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
+        out["device_name"] = torch.cuda.get_device_name(torch.device(device))
+        out["cudnn"] = torch.backends.cudnn.version()
+        out["cudnn_benchmark"] = torch.backends.cudnn.benchmark
+        onnx_dir = None
+    # The GPU needs longer warm-ups (cuDNN plans, the caching allocator, clocks).
+    fwd_warmup = (lambda runs: max(10, min(runs, 200))) if on_gpu else (lambda runs: max(3, runs // 5))
+    train_warmup = 5 if on_gpu else 3
     for cfg in configs:
         torch.manual_seed(0)
         m = build(cfg, device)
@@ -61,7 +76,7 @@ def main():
             with torch.no_grad():
                 m(x, h0)
 
-        fwd_ms = median_ms(fwd, runs, max(3, runs // 5), sync)
+        fwd_ms = median_ms(fwd, runs, fwd_warmup(runs), sync)
         m.train()
         xg = x.clone().requires_grad_(True)
         hg = h0.clone().requires_grad_(True)
@@ -73,8 +88,12 @@ def main():
             y, hy = m(xg, hg)
             (y.sum() + hy.sum()).backward()
 
-        train_ms = median_ms(fwd_bwd, max(5, runs // 2), 3, sync)
+        train_ms = median_ms(fwd_bwd, max(5, runs // 2), train_warmup, sync)
         out["results"][cfg["name"]] = {"forward_ms": fwd_ms, "train_ms": train_ms}
+        if on_gpu:
+            del m, x, h0, xg, hg
+            torch.cuda.empty_cache()
+            continue
         if onnx_dir:
             m.eval()
             path = os.path.join(onnx_dir, cfg["name"] + ".onnx")
