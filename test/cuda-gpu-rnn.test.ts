@@ -19,36 +19,13 @@ import * as path from 'path';
 import * as cr from '../lib';
 import type { Tensor } from '../lib';
 import { gradcheck, prng, randomInput } from './helpers/gradcheck';
-import type { DT, FixtureTensor, Mode } from './helpers/rnn-fixture';
+import { allOnesRelu, checkAllOnesDropout, minMax } from './helpers/dropout-check';
+import type { ConformanceCase, DT, FixtureTensor, Mode } from './helpers/rnn-fixture';
 import { compareTensors, firstBitDifference, gpu, gpuDescribe, Tol } from './gpu/common';
 
 const { nn, noGrad } = cr;
 
-interface Case {
-  name: string;
-  mode: Mode;
-  bias: boolean;
-  batch_first: boolean;
-  bidirectional: boolean;
-  num_layers: number;
-  unbatched: boolean;
-  dtype: DT;
-  has_h0: boolean;
-  input_size: number;
-  hidden_size: number;
-  seq_len: number;
-  batch: number;
-  state_dict: Record<string, FixtureTensor>;
-  input: FixtureTensor;
-  h0: FixtureTensor | null;
-  grad_output: FixtureTensor;
-  grad_h_n: FixtureTensor;
-  output: FixtureTensor;
-  h_n: FixtureTensor;
-  grad_input: FixtureTensor;
-  grad_h0: FixtureTensor | null;
-  grad_params: Record<string, FixtureTensor>;
-}
+type Case = ConformanceCase;
 
 const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'rnn.json'), 'utf8')) as { cases: Case[] };
 
@@ -436,56 +413,12 @@ onGpu('nn.RNN / nn.GRU on cuDNN (cuda-gpu-rnn)', () => {
 
   // ---------------------------------------------------------------------------
   describe('dropout on cuDNN (test_RNN_dropout, test_RNN_dropout_state on cuda)', () => {
-    function allOnesRelu(hidden: number, numLayers: number, p: number, bidirectional = false): cr.nn.RNN {
-      const rnn = new nn.RNN(10, hidden, { numLayers, bias: false, dropout: p, nonlinearity: 'relu', bidirectional, device: 'cuda' });
-      noGrad(() => {
-        for (const w of rnn.parameters()) w.fill_(1);
-      });
-      return rnn;
-    }
-
-    const minMax = (a: ArrayLike<number>): [number, number] => {
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (let i = 0; i < a.length; ++i) {
-        lo = Math.min(lo, a[i]);
-        hi = Math.max(hi, a[i]);
-      }
-      return [lo, hi];
-    };
-
     test.each([[0], [0.276], [0.731], [1]])('2-layer all-ones relu RNN(10, 1000) on cuda, p=%p: the next layer sees the dropped, rescaled output; h_n never dropped', (p) => {
-      for (const train of [true, false]) {
-        const rnn = allOnesRelu(1000, 2, p);
-        rnn.train(train);
-        const x = cr.ones([1, 1, 10], { device: 'cuda' });
-        const h = cr.zeros([2, 1, 1000], { device: 'cuda' });
-        const [out, hy] = rnn.forward(x, h);
-        const o = out.dataSync();
-        const [lo, hi] = minMax(o);
-        const tag = `train=${train}`;
-        expect([tag, lo]).toEqual([tag, hi]); // the final layer's output is never dropped
-        const v = o[0];
-        if (p === 0 || !train) {
-          expect([tag, v]).toEqual([tag, 10000]);
-        } else if (p === 1) {
-          expect([tag, v]).toEqual([tag, 0]); // the second layer saw zeros
-        } else {
-          const kept = (v * (1 - p)) / 10; // kept values are scaled by 1/(1-p)
-          expect(Math.abs(kept - Math.round(kept))).toBeLessThan(1e-2);
-          const sd = Math.sqrt(1000 * p * (1 - p));
-          expect(Math.abs(kept - 1000 * (1 - p))).toBeLessThan(5 * sd);
-        }
-        const hv = hy.dataSync();
-        expect([tag, minMax(hv.subarray(0, 1000))]).toEqual([tag, [10, 10]]); // h_n of layer 0 is never dropped
-        expect([tag, minMax(hv.subarray(1000))]).toEqual([tag, [v, v]]); // h_n[1] == output
-        for (const t of [x, h, out, hy]) t.dispose();
-        rnn.dispose();
-      }
+      checkAllOnesDropout(p, 'cuda');
     });
 
     test('3 layers, p=1: every inner layer output dropped, the last layer and every h_n never', () => cr.tidy(() => {
-      const rnn = allOnesRelu(100, 3, 1);
+      const rnn = allOnesRelu(100, 3, 1, false, 'cuda');
       const [o, hy] = rnn.forward(cr.ones([1, 1, 10], { device: 'cuda' }));
       expect(minMax(o.dataSync())).toEqual([0, 0]);
       const hh = hy.dataSync();
@@ -495,7 +428,7 @@ onGpu('nn.RNN / nn.GRU on cuDNN (cuda-gpu-rnn)', () => {
     }));
 
     test('bidirectional: one mask over the concatenated layer output (both directions of the next layer agree)', () => cr.tidy(() => {
-      const rnn = allOnesRelu(100, 2, 0.5, true);
+      const rnn = allOnesRelu(100, 2, 0.5, true, 'cuda');
       const [out] = rnn.forward(cr.ones([1, 1, 10], { device: 'cuda' }));
       const [lo, hi] = minMax(out.dataSync());
       expect(lo).toBe(hi);
@@ -557,7 +490,7 @@ onGpu('nn.RNN / nn.GRU on cuDNN (cuda-gpu-rnn)', () => {
     test("backward uses the forward's mask: weight_ih_l1.grad has columns 0 or 10/(1-p) exactly where the output counted them", () => cr.tidy(() => {
       // All-ones relu, T = N = 1: out_k = sum_j W1[k, j] * m_j * 10 with m_j in {0, 1/(1-p)},
       // so d sum(out) / d W1[k, j] = 10 * m_j for every row k.
-      const rnn = allOnesRelu(100, 2, 0.5);
+      const rnn = allOnesRelu(100, 2, 0.5, false, 'cuda');
       const [out] = rnn.forward(cr.ones([1, 1, 10], { device: 'cuda' }));
       cr.sum(out).backward();
       const g = Object.fromEntries(rnn.namedParameters()).weight_ih_l1.grad as Tensor;

@@ -9,6 +9,7 @@ import * as path from 'path';
 import * as util from 'util';
 import { add, full, manualSeed, memory, mul, nn, noGrad, ones, rand, randn, sum, tensor, Tensor, tidy, zeros } from '../lib';
 
+import { allOnesRelu, checkAllOnesDropout, minMax } from './helpers/dropout-check';
 import type { DT, FixtureTensor, Mode } from './helpers/rnn-fixture';
 
 interface ModuleConfig {
@@ -544,53 +545,8 @@ describe('batch size 0 (test_RNN_input_size_zero)', () => {
 
 // ---------------------------------------------------------------------------
 describe('dropout (test_RNN_dropout, test_RNN_dropout_state, test_RNN_change_dropout)', () => {
-  function allOnesRelu(hidden: number, numLayers: number, p: number, bidirectional = false): nn.RNN {
-    const rnn = new nn.RNN(10, hidden, { numLayers, bias: false, dropout: p, nonlinearity: 'relu', bidirectional });
-    noGrad(() => {
-      for (const w of rnn.parameters()) w.fill_(1);
-    });
-    return rnn;
-  }
-
-  const minMax = (a: ArrayLike<number>): [number, number] => {
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let i = 0; i < a.length; ++i) {
-      lo = Math.min(lo, a[i]);
-      hi = Math.max(hi, a[i]);
-    }
-    return [lo, hi];
-  };
-
   test.each([[0], [0.276], [0.731], [1]])('2-layer all-ones relu RNN(10, 1000), p=%p, train and eval', (p) => {
-    for (const train of [true, false]) {
-      const rnn = allOnesRelu(1000, 2, p);
-      if (train) rnn.train();
-      else rnn.eval();
-      const [out, hy] = rnn.forward(ones([1, 1, 10]), zeros([2, 1, 1000]));
-      const o = out.dataSync();
-      const [lo, hi] = minMax(o);
-      expect([`train=${train}`, lo]).toEqual([`train=${train}`, hi]); // the final layer is never dropped
-      const v = o[0];
-      if (p === 0 || !train) {
-        expect(v).toBe(10000);
-      } else if (p === 1) {
-        expect(v).toBe(0);
-      } else {
-        // v = 10/(1-p) * kept: kept values are scaled by 1/(1-p).
-        const kept = (v * (1 - p)) / 10;
-        expect(Math.abs(kept - Math.round(kept))).toBeLessThan(1e-2);
-        // Binomial(1000, 1-p): within 5 standard deviations.
-        const sd = Math.sqrt(1000 * p * (1 - p));
-        expect(Math.abs(kept - 1000 * (1 - p))).toBeLessThan(5 * sd);
-      }
-      const h = hy.dataSync();
-      const h0 = h.subarray(0, 1000);
-      const h1 = h.subarray(1000);
-      expect(minMax(h0)).toEqual([10, 10]); // h_n is never dropped
-      expect(minMax(h1)).toEqual([v, v]); // h_n[1] == output
-      rnn.dispose();
-    }
+    checkAllOnesDropout(p);
   });
 
   test('3 layers: both inner layer outputs are dropped, the last layer and every h_n never', () => {

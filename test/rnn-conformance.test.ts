@@ -17,33 +17,9 @@ import {
   add, cat, chunk, manualSeed, matmul, mul, nn, noGrad, randn, relu, select, sigmoid, stack, sub, sum, t as transposeT, tanh, tensor, Tensor,
 } from '../lib';
 
-import type { DT, FixtureTensor, Mode } from './helpers/rnn-fixture';
+import type { ConformanceCase, DT, FixtureTensor, Mode } from './helpers/rnn-fixture';
 
-interface Case {
-  name: string;
-  mode: Mode;
-  bias: boolean;
-  batch_first: boolean;
-  bidirectional: boolean;
-  num_layers: number;
-  unbatched: boolean;
-  dtype: DT;
-  has_h0: boolean;
-  input_size: number;
-  hidden_size: number;
-  seq_len: number;
-  batch: number;
-  state_dict: Record<string, FixtureTensor>;
-  input: FixtureTensor;
-  h0: FixtureTensor | null;
-  grad_output: FixtureTensor;
-  grad_h_n: FixtureTensor;
-  output: FixtureTensor;
-  h_n: FixtureTensor;
-  grad_input: FixtureTensor;
-  grad_h0: FixtureTensor | null;
-  grad_params: Record<string, FixtureTensor>;
-}
+type Case = ConformanceCase;
 
 const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'rnn.json'), 'utf8')) as {
   torch_version: string;
