@@ -17,17 +17,7 @@ using detail::invalid;
 // every index value.
 Status check_rows_args(const char* where, const View& table, const View& index, const View& other,
                        const char* other_name) {
-  CUDNN_RNN_RETURN_IF_ERROR(detail::check_view(where, "table", table));
-  CUDNN_RNN_RETURN_IF_ERROR(detail::check_view(where, "index", index));
-  CUDNN_RNN_RETURN_IF_ERROR(detail::check_view(where, other_name, other));
-  if (table.ndim != 2 || index.ndim != 1 || other.ndim != 2) {
-    return invalid(std::string(where) + ": expected a 2-d table, a 1-d index and 2-d rows");
-  }
-  if (index.dtype != DType::Int32) return invalid(std::string(where) + ": index must be int32");
-  if (other.dtype != table.dtype) return invalid(std::string(where) + ": dtypes differ");
-  if (other.shape[0] != index.shape[0] || other.shape[1] != table.shape[1]) {
-    return invalid(std::string(where) + ": shapes do not match");
-  }
+  CUDNN_RNN_RETURN_IF_ERROR(kernels::check_rows_args(where, table, index, other, other_name));
   const int32_t* idx = index.ptr<int32_t>();
   const int64_t rows = table.shape[0];
   for (int64_t i = 0; i < index.shape[0]; ++i) {

@@ -1,5 +1,6 @@
-// Shared helpers of the generic CPU kernels (kernels_*.cc): argument checks,
-// dtype dispatch, PyTorch's conversion and int32 wrap-around rules. Not part
+// Shared helpers of the generic CPU kernels (kernels_*.cc): argument checks
+// and dtype dispatch (shared with the CUDA kernels, core/kernel_checks.h),
+// PyTorch's conversion and int32 wrap-around rules. Not part
 // of the binding contract.
 #pragma once
 #include <climits>
@@ -9,6 +10,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "../core/kernel_checks.h"
 #include "../core/status.h"
 #include "../core/view.h"
 
@@ -16,74 +18,9 @@ namespace cudnn_rnn {
 namespace cpu {
 namespace detail {
 
-inline Status invalid(const std::string& message) {
-  return Status(StatusCode::InvalidArgument, message);
-}
-
-// Rank, sizes and data pointer of a view; lib/ and binding/ check these too,
-// but native code must not walk off a malformed view.
-inline Status check_view(const char* where, const char* name, const View& v) {
-  if (dtype_size(v.dtype) == 0) {
-    return invalid(std::string(where) + ": " + name + " has an unknown dtype code");
-  }
-  if (v.ndim < 0 || v.ndim > kMaxDims) {
-    return invalid(std::string(where) + ": " + name + " has rank " + std::to_string(v.ndim) +
-                   ", more than " + std::to_string(kMaxDims));
-  }
-  for (int i = 0; i < v.ndim; ++i) {
-    if (v.shape[i] < 0) return invalid(std::string(where) + ": " + name + " has a negative size");
-  }
-  if (v.data == nullptr && v.numel() > 0) {
-    return invalid(std::string(where) + ": " + name + " has no data");
-  }
-  return Status::Ok();
-}
-
-inline bool same_shape(const View& a, const View& b) {
-  if (a.ndim != b.ndim) return false;
-  for (int i = 0; i < a.ndim; ++i) {
-    if (a.shape[i] != b.shape[i]) return false;
-  }
-  return true;
-}
-
-inline Status check_same_shape(const char* where, const char* name, const View& v,
-                               const View& like) {
-  if (same_shape(v, like)) return Status::Ok();
-  return invalid(std::string(where) + ": " + name + " does not have the expected shape");
-}
-
-inline Status unsupported_dtype(const char* where, DType t) {
-  return invalid(std::string(where) + ": unsupported dtype " + dtype_name(t));
-}
-
-// ---------------------------------------------------------------------------
-// dtype dispatch: f(TypeTag<T>{}) for the element type of `t`.
-
-template <typename T>
-struct TypeTag {
-  using type = T;
-};
-
-template <typename F>
-Status dispatch_all(DType t, const char* where, F&& f) {
-  switch (t) {
-    case DType::Float32: return f(TypeTag<float>{});
-    case DType::Float64: return f(TypeTag<double>{});
-    case DType::Int32: return f(TypeTag<int32_t>{});
-  }
-  return unsupported_dtype(where, t);
-}
-
-template <typename F>
-Status dispatch_float(DType t, const char* where, F&& f) {
-  switch (t) {
-    case DType::Float32: return f(TypeTag<float>{});
-    case DType::Float64: return f(TypeTag<double>{});
-    case DType::Int32: break;
-  }
-  return unsupported_dtype(where, t);
-}
+// The host-side checks, dtype dispatch and view simplification shared with
+// the CUDA kernels (invalid, check_view, dispatch_all, scalar_to_int32, ...).
+using namespace ::cudnn_rnn::kernels;
 
 // double -> int32 the way x86 (and so PyTorch on x86) converts: truncation
 // toward zero, and INT32_MIN for NaN and out-of-range values. Written out
@@ -117,12 +54,6 @@ inline int32_t wrap_mul(int32_t a, int32_t b) {
   return static_cast<int32_t>(static_cast<uint32_t>(a) * static_cast<uint32_t>(b));
 }
 inline int32_t wrap_neg(int32_t a) { return static_cast<int32_t>(0u - static_cast<uint32_t>(a)); }
-
-// A double scalar as an int32 operand (lib/ only passes integral values here).
-inline int32_t scalar_to_int32(double s) {
-  if (!(s > -9.2e18 && s < 9.2e18)) return INT32_MIN;
-  return static_cast<int32_t>(static_cast<uint32_t>(static_cast<int64_t>(s)));
-}
 
 // True when a loop that reads in[i] and writes out[i] over [in, in + in_bytes)
 // and [out, out + out_bytes) may be vectorised: the ranges are disjoint or are

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <utility>
 
+#include "../core/kernel_checks.h"
 #include "../core/view.h"
 #include "kernels_internal.h"
 
@@ -18,82 +19,16 @@ namespace detail {
 // walk so that the innermost loop is as long and as regular as possible.
 
 template <int N>
-struct StridedLoop {
-  int ndim = 1;                  // >= 1; dims ordered outermost .. innermost
-  int64_t shape[kMaxDims] = {};  // all >= 1 unless numel == 0
-  int64_t strides[N][kMaxDims] = {};
-  int64_t numel = 1;
-};
+using StridedLoop = kernels::StridedDims<N>;
 
-// Builds the loop: drops size-1 dims; unless keep_order, orders the dims so
-// that operand `order_by` is walked in memory order (largest |stride| outermost,
-// ties broken by the other operands); then merges neighbouring dims that are
-// one regular run for every operand. keep_order preserves the logical
-// (row-major) element order, which arange relies on.
+// Builds the loop (kernels::simplify_dims): drops size-1 dims; unless
+// keep_order, orders the dims so that operand `order_by` is walked in memory
+// order; then merges neighbouring dims that are one regular run for every
+// operand. keep_order preserves the logical (row-major) element order.
 template <int N>
 StridedLoop<N> make_loop(int ndim, const int64_t* shape, const int64_t* const (&strides)[N],
                          int order_by = 0, bool keep_order = false) {
-  StridedLoop<N> loop;
-  int nd = 0;
-  for (int d = 0; d < ndim; ++d) {
-    loop.numel *= shape[d];
-    if (shape[d] == 1) continue;
-    loop.shape[nd] = shape[d];
-    for (int k = 0; k < N; ++k) loop.strides[k][nd] = strides[k][d];
-    ++nd;
-  }
-  if (loop.numel == 0) {
-    loop.ndim = 1;
-    loop.shape[0] = 0;
-    return loop;
-  }
-  if (nd == 0) {  // a single element
-    loop.ndim = 1;
-    loop.shape[0] = 1;
-    for (int k = 0; k < N; ++k) loop.strides[k][0] = 0;
-    return loop;
-  }
-
-  if (!keep_order) {
-    // `outer(a, b)`: should dim a be walked outside dim b?
-    auto outer = [&](int a, int b) {
-      const int64_t sa = std::llabs(loop.strides[order_by][a]);
-      const int64_t sb = std::llabs(loop.strides[order_by][b]);
-      if (sa != sb) return sa > sb;
-      for (int k = 0; k < N; ++k) {
-        const int64_t ta = std::llabs(loop.strides[k][a]), tb = std::llabs(loop.strides[k][b]);
-        if (ta != tb) return ta > tb;
-      }
-      return false;
-    };
-    // Stable insertion sort of at most kMaxDims dims.
-    for (int i = 1; i < nd; ++i) {
-      for (int j = i; j > 0 && outer(j, j - 1); --j) {
-        std::swap(loop.shape[j], loop.shape[j - 1]);
-        for (int k = 0; k < N; ++k) std::swap(loop.strides[k][j], loop.strides[k][j - 1]);
-      }
-    }
-  }
-
-  // Merge dim d-1 (outer) into dim d (inner) when every operand steps over
-  // the inner dim exactly to the next outer index.
-  int out = 0;
-  for (int d = 1; d < nd; ++d) {
-    bool mergeable = true;
-    for (int k = 0; k < N; ++k) {
-      if (loop.strides[k][out] != loop.strides[k][d] * loop.shape[d]) mergeable = false;
-    }
-    if (mergeable) {
-      loop.shape[out] *= loop.shape[d];
-      for (int k = 0; k < N; ++k) loop.strides[k][out] = loop.strides[k][d];
-    } else {
-      ++out;
-      loop.shape[out] = loop.shape[d];
-      for (int k = 0; k < N; ++k) loop.strides[k][out] = loop.strides[k][d];
-    }
-  }
-  loop.ndim = out + 1;
-  return loop;
+  return kernels::simplify_dims<N>(ndim, shape, strides, order_by, keep_order);
 }
 
 // Calls row(offsets, n, inner_strides) once per innermost row: offsets[k] is

@@ -14,6 +14,7 @@ namespace {
 
 using detail::DimList;
 using detail::invalid;
+using kernels::check_kept_shape;
 using detail::StridedLoop;
 
 // Output elements finished per pass when the innermost dim is kept: the
@@ -134,19 +135,6 @@ void max_loop(const StridedLoop<3>& loop, const T* in, int64_t len, int64_t step
   });
 }
 
-// The shape of a reduction's output: in's rank, and each size either in's or 1.
-Status check_kept_shape(const char* where, const char* name, const View& v, const View& in) {
-  if (v.ndim != in.ndim) {
-    return invalid(std::string(where) + ": " + name + " must have the input's rank");
-  }
-  for (int d = 0; d < in.ndim; ++d) {
-    if (v.shape[d] != in.shape[d] && v.shape[d] != 1) {
-      return invalid(std::string(where) + ": " + name + " does not match the input's shape");
-    }
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 Status sum(const View& in, const View& out) {
@@ -181,26 +169,10 @@ Status sum(const View& in, const View& out) {
 }
 
 Status max_dim(const View& in, int dim, const View& values, const View* indices) {
-  CUDNN_RNN_RETURN_IF_ERROR(detail::check_view("max_dim", "input", in));
-  CUDNN_RNN_RETURN_IF_ERROR(detail::check_view("max_dim", "values", values));
-  if (indices) CUDNN_RNN_RETURN_IF_ERROR(detail::check_view("max_dim", "indices", *indices));
-  // A 0-d input is a single run of length 1 along "dim 0".
-  const bool scalar = in.ndim == 0;
-  if (scalar ? dim != 0 : (dim < 0 || dim >= in.ndim)) {
-    return invalid("max_dim: dim " + std::to_string(dim) + " is out of range");
-  }
-  CUDNN_RNN_RETURN_IF_ERROR(check_kept_shape("max_dim", "values", values, in));
-  if (!scalar && values.shape[dim] != 1) return invalid("max_dim: values must have size 1 at dim");
-  if (values.dtype != in.dtype) return invalid("max_dim: values must have the input's dtype");
-  if (indices) {
-    CUDNN_RNN_RETURN_IF_ERROR(detail::check_same_shape("max_dim", "indices", *indices, values));
-    if (indices->dtype != DType::Int32) return invalid("max_dim: indices must be int32");
-  }
-  const int64_t len = scalar ? 1 : in.shape[dim];
-  const int64_t step = scalar ? 0 : in.strides[dim];
-  if (values.numel() == 0) return Status::Ok();
-  if (len == 0) return invalid("max_dim: cannot take the max over an empty dim");
-  if (len > INT32_MAX) return invalid("max_dim: dim too long for int32 indices");
+  int64_t len = 1, step = 0;
+  bool empty = false;
+  CUDNN_RNN_RETURN_IF_ERROR(kernels::check_max_dim(in, dim, values, indices, &len, &step, &empty));
+  if (empty) return Status::Ok();
 
   // The loop over every output element: in's shape with `dim` dropped.
   int64_t shape[kMaxDims] = {};

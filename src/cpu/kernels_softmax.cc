@@ -28,29 +28,17 @@ using detail::StridedLoop;
 constexpr int64_t kColumnBlock = 64;
 
 // The 1-d slices along `dim` of N views of one shape: a loop over all the
-// other dims, the slice length, and each view's stride along dim. A 0-d view
-// is a single slice of length 1.
+// other dims (`outer`), the slice length, and each view's stride along dim.
+// A 0-d view is a single slice of length 1.
 template <int N>
-struct Slices {
-  StridedLoop<N> loop;
-  int64_t len = 1;
-  int64_t step[N] = {};
-};
+using Slices = kernels::Slices<StridedLoop<N>, N>;
 
 template <int N>
 Slices<N> make_slices(const View* const (&views)[N], int dim) {
-  Slices<N> s;
-  const View& first = *views[0];
-  int64_t shape[kMaxDims] = {};
-  const int64_t* strides[N];
-  for (int d = 0; d < first.ndim; ++d) shape[d] = d == dim ? 1 : first.shape[d];
-  for (int k = 0; k < N; ++k) strides[k] = views[k]->strides;
-  if (first.ndim > 0) {
-    s.len = first.shape[dim];
-    for (int k = 0; k < N; ++k) s.step[k] = views[k]->strides[dim];
-  }
-  s.loop = detail::make_loop<N>(first.ndim, shape, strides);
-  return s;
+  return kernels::make_slices<StridedLoop<N>>(
+      views, dim, [](int ndim, const int64_t* shape, const int64_t* const (&strides)[N]) {
+        return detail::make_loop<N>(ndim, shape, strides);
+      });
 }
 
 // lane(offsets) once per slice when a slice's elements lie closer together
@@ -59,7 +47,7 @@ Slices<N> make_slices(const View* const (&views)[N], int dim) {
 template <int N, typename Lane, typename Columns>
 void for_each_slice(const Slices<N>& s, Lane&& lane, Columns&& columns) {
   if (s.len == 0) return;
-  detail::for_each_row(s.loop, [&](const int64_t* off, int64_t n, const int64_t* st) {
+  detail::for_each_row(s.outer, [&](const int64_t* off, int64_t n, const int64_t* st) {
     int64_t at[N];
     if (n > 1 && std::llabs(s.step[0]) > std::llabs(st[0])) {
       for (int64_t j0 = 0; j0 < n; j0 += kColumnBlock) {
@@ -247,20 +235,10 @@ void softmax_backward_typed(const View& grad_out, const View& out, int dim, bool
       });
 }
 
-Status check_dim(const char* where, const View& v, int dim) {
-  const bool ok = v.ndim == 0 ? dim == 0 : (dim >= 0 && dim < v.ndim);
-  if (!ok) return invalid(std::string(where) + ": dim " + std::to_string(dim) + " is out of range");
-  return Status::Ok();
-}
-
 }  // namespace
 
 Status softmax(const View& in, int dim, bool log, const View& out) {
-  CUDNN_RNN_RETURN_IF_ERROR(detail::check_view("softmax", "input", in));
-  CUDNN_RNN_RETURN_IF_ERROR(detail::check_view("softmax", "output", out));
-  CUDNN_RNN_RETURN_IF_ERROR(detail::check_same_shape("softmax", "output", out, in));
-  CUDNN_RNN_RETURN_IF_ERROR(check_dim("softmax", in, dim));
-  if (in.dtype != out.dtype) return invalid("softmax: input and output dtypes differ");
+  CUDNN_RNN_RETURN_IF_ERROR(kernels::check_softmax(in, dim, out));
   if (in.numel() == 0) return Status::Ok();
   try {
     return detail::dispatch_float(in.dtype, "softmax", [&](auto tag) -> Status {
@@ -274,15 +252,7 @@ Status softmax(const View& in, int dim, bool log, const View& out) {
 
 Status softmax_backward(const View& grad_out, const View& out, int dim, bool log,
                         const View& grad_in) {
-  CUDNN_RNN_RETURN_IF_ERROR(detail::check_view("softmax_backward", "grad_out", grad_out));
-  CUDNN_RNN_RETURN_IF_ERROR(detail::check_view("softmax_backward", "out", out));
-  CUDNN_RNN_RETURN_IF_ERROR(detail::check_view("softmax_backward", "grad_in", grad_in));
-  CUDNN_RNN_RETURN_IF_ERROR(detail::check_same_shape("softmax_backward", "out", out, grad_out));
-  CUDNN_RNN_RETURN_IF_ERROR(detail::check_same_shape("softmax_backward", "grad_in", grad_in, grad_out));
-  CUDNN_RNN_RETURN_IF_ERROR(check_dim("softmax_backward", grad_out, dim));
-  if (out.dtype != grad_out.dtype || grad_in.dtype != grad_out.dtype) {
-    return invalid("softmax_backward: dtypes differ");
-  }
+  CUDNN_RNN_RETURN_IF_ERROR(kernels::check_softmax_backward(grad_out, out, dim, grad_in));
   if (grad_out.numel() == 0) return Status::Ok();
   try {
     return detail::dispatch_float(grad_out.dtype, "softmax_backward", [&](auto tag) -> Status {

@@ -25,6 +25,7 @@ namespace cuda {
 namespace {
 
 using detail::invalid;
+using kernels::check_rows_args;
 
 // Threads over the columns of a row, and rows per block: a block of 256
 // covers whole short rows (an embedding of 16 or 64) without idle threads.
@@ -99,23 +100,6 @@ __global__ void add_rows_sorted_kernel(const uint32_t* keys, const int32_t* posi
       dst[j * ts1] = acc;
     }
   }
-}
-
-// table (rows, cols), index (n) int32, other (n, cols): shapes and dtypes.
-Status check_rows_args(const char* where, const View& table, const View& index, const View& other,
-                       const char* other_name) {
-  CUDNN_RNN_RETURN_IF_ERROR(detail::check_view(where, "table", table));
-  CUDNN_RNN_RETURN_IF_ERROR(detail::check_view(where, "index", index));
-  CUDNN_RNN_RETURN_IF_ERROR(detail::check_view(where, other_name, other));
-  if (table.ndim != 2 || index.ndim != 1 || other.ndim != 2) {
-    return invalid(std::string(where) + ": expected a 2-d table, a 1-d index and 2-d rows");
-  }
-  if (index.dtype != DType::Int32) return invalid(std::string(where) + ": index must be int32");
-  if (other.dtype != table.dtype) return invalid(std::string(where) + ": dtypes differ");
-  if (other.shape[0] != index.shape[0] || other.shape[1] != table.shape[1]) {
-    return invalid(std::string(where) + ": shapes do not match");
-  }
-  return Status::Ok();
 }
 
 size_t align_up(size_t n) { return (n + 255) & ~static_cast<size_t>(255); }

@@ -1,6 +1,6 @@
 // Shared pieces of the CUDA tensor kernels (kernels_*.cu): the host-side
-// argument checks and dtype dispatch (the CPU backend's rules and messages,
-// cpu/kernels_internal.h), PyTorch's element conversions and int32
+// argument checks and dtype dispatch (shared with the CPU backend,
+// core/kernel_checks.h), PyTorch's element conversions and int32
 // wrap-around on the device, and the strided N-d indexing every elementwise
 // kernel uses. Internal to runtime/.
 #pragma once
@@ -15,6 +15,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "../../core/kernel_checks.h"
 #include "../../core/op_codes.h"
 #include "../../core/status.h"
 #include "../../core/view.h"
@@ -25,71 +26,10 @@ namespace cuda {
 namespace detail {
 
 // ---------------------------------------------------------------------------
-// Host-side argument checks (the same rules and messages as the CPU backend).
-
-inline Status invalid(const std::string& message) { return Status(StatusCode::InvalidArgument, message); }
-
-inline Status check_view(const char* where, const char* name, const View& v) {
-  if (dtype_size(v.dtype) == 0) {
-    return invalid(std::string(where) + ": " + name + " has an unknown dtype code");
-  }
-  if (v.ndim < 0 || v.ndim > kMaxDims) {
-    return invalid(std::string(where) + ": " + name + " has rank " + std::to_string(v.ndim) +
-                   ", more than " + std::to_string(kMaxDims));
-  }
-  for (int i = 0; i < v.ndim; ++i) {
-    if (v.shape[i] < 0) return invalid(std::string(where) + ": " + name + " has a negative size");
-  }
-  if (v.data == nullptr && v.numel() > 0) {
-    return invalid(std::string(where) + ": " + name + " has no data");
-  }
-  return Status::Ok();
-}
-
-inline bool same_shape(const View& a, const View& b) {
-  if (a.ndim != b.ndim) return false;
-  for (int i = 0; i < a.ndim; ++i) {
-    if (a.shape[i] != b.shape[i]) return false;
-  }
-  return true;
-}
-
-inline Status check_same_shape(const char* where, const char* name, const View& v, const View& like) {
-  if (same_shape(v, like)) return Status::Ok();
-  return invalid(std::string(where) + ": " + name + " does not have the expected shape");
-}
-
-inline Status unsupported_dtype(const char* where, DType t) {
-  return invalid(std::string(where) + ": unsupported dtype " + dtype_name(t));
-}
-
-// ---------------------------------------------------------------------------
-// dtype dispatch on the host: f(TypeTag<T>{}) for the element type of `t`.
-
-template <typename T>
-struct TypeTag {
-  using type = T;
-};
-
-template <typename F>
-Status dispatch_all(DType t, const char* where, F&& f) {
-  switch (t) {
-    case DType::Float32: return f(TypeTag<float>{});
-    case DType::Float64: return f(TypeTag<double>{});
-    case DType::Int32: return f(TypeTag<int32_t>{});
-  }
-  return unsupported_dtype(where, t);
-}
-
-template <typename F>
-Status dispatch_float(DType t, const char* where, F&& f) {
-  switch (t) {
-    case DType::Float32: return f(TypeTag<float>{});
-    case DType::Float64: return f(TypeTag<double>{});
-    case DType::Int32: break;
-  }
-  return unsupported_dtype(where, t);
-}
+// Host-side argument checks and dtype dispatch: the CPU backend's rules and
+// messages, shared with it (core/kernel_checks.h: invalid, check_view,
+// dispatch_all, scalar_to_int32, ...).
+using namespace ::cudnn_rnn::kernels;
 
 // ---------------------------------------------------------------------------
 // Element conversions and int32 arithmetic, host and device alike.
@@ -127,12 +67,6 @@ __host__ __device__ __forceinline__ int32_t wrap_neg(int32_t a) {
   return static_cast<int32_t>(0u - static_cast<uint32_t>(a));
 }
 
-// A double scalar as an int32 operand (lib/ only passes integral values).
-inline int32_t scalar_to_int32(double s) {
-  if (!(s > -9.2e18 && s < 9.2e18)) return INT32_MIN;
-  return static_cast<int32_t>(static_cast<uint32_t>(static_cast<int64_t>(s)));
-}
-
 template <typename T>
 __host__ __device__ __forceinline__ bool is_nan(T x) {
   if constexpr (std::is_floating_point_v<T>) {
@@ -154,11 +88,11 @@ using SumAcc = std::conditional_t<std::is_integral_v<T>, int64_t, double>;
 // decoded with the last dim fastest.
 
 template <int N>
-struct Strided {
-  int ndim = 1;                  // >= 1
-  int64_t numel = 1;             // product of shape
-  int64_t shape[kMaxDims] = {};  // all >= 1 unless numel == 0
-  int64_t strides[N][kMaxDims] = {};
+struct Strided : kernels::StridedDims<N> {
+  using kernels::StridedDims<N>::ndim;     // >= 1
+  using kernels::StridedDims<N>::numel;    // product of shape
+  using kernels::StridedDims<N>::shape;    // all >= 1 unless numel == 0
+  using kernels::StridedDims<N>::strides;
 
   // Element offsets of linear index i (0 <= i < numel) in every operand.
   __device__ __forceinline__ void offsets(int64_t i, int64_t (&off)[N]) const {
@@ -169,60 +103,42 @@ struct Strided {
     }
 #pragma unroll
     for (int k = 0; k < N; ++k) off[k] = 0;
+    // 32-bit division is several times cheaper than 64-bit.
     if (numel <= static_cast<int64_t>(UINT32_MAX)) {
-      // 32-bit division is several times cheaper than 64-bit.
-      uint32_t r = static_cast<uint32_t>(i);
-#pragma unroll 1
-      for (int d = ndim - 1; d > 0; --d) {
-        const uint32_t s = static_cast<uint32_t>(shape[d]);
-        const uint32_t q = r / s;
-        const int64_t idx = static_cast<int64_t>(r - q * s);
-#pragma unroll
-        for (int k = 0; k < N; ++k) off[k] += idx * strides[k][d];
-        r = q;
-      }
-#pragma unroll
-      for (int k = 0; k < N; ++k) off[k] += static_cast<int64_t>(r) * strides[k][0];
+      decode<N, uint32_t>(i, 0, off);
     } else {
-      uint64_t r = static_cast<uint64_t>(i);
-#pragma unroll 1
-      for (int d = ndim - 1; d > 0; --d) {
-        const uint64_t s = static_cast<uint64_t>(shape[d]);
-        const uint64_t q = r / s;
-        const int64_t idx = static_cast<int64_t>(r - q * s);
-#pragma unroll
-        for (int k = 0; k < N; ++k) off[k] += idx * strides[k][d];
-        r = q;
-      }
-#pragma unroll
-      for (int k = 0; k < N; ++k) off[k] += static_cast<int64_t>(r) * strides[k][0];
+      decode<N, uint64_t>(i, 0, off);
     }
   }
 
   // The offset of linear index i in operand k alone.
   __device__ __forceinline__ int64_t offset(int k, int64_t i) const {
     if (ndim == 1) return i * strides[k][0];
-    int64_t off = 0;
+    int64_t off[1] = {0};
     if (numel <= static_cast<int64_t>(UINT32_MAX)) {
-      uint32_t r = static_cast<uint32_t>(i);
-#pragma unroll 1
-      for (int d = ndim - 1; d > 0; --d) {
-        const uint32_t s = static_cast<uint32_t>(shape[d]);
-        const uint32_t q = r / s;
-        off += static_cast<int64_t>(r - q * s) * strides[k][d];
-        r = q;
-      }
-      return off + static_cast<int64_t>(r) * strides[k][0];
+      decode<1, uint32_t>(i, k, off);
+    } else {
+      decode<1, uint64_t>(i, k, off);
     }
-    uint64_t r = static_cast<uint64_t>(i);
+    return off[0];
+  }
+
+  // Adds to off[j] the offset of linear index i in operand first + j
+  // (j < M), decoding i with unsigned U arithmetic (ndim > 1).
+  template <int M, typename U>
+  __device__ __forceinline__ void decode(int64_t i, int first, int64_t (&off)[M]) const {
+    U r = static_cast<U>(i);
 #pragma unroll 1
     for (int d = ndim - 1; d > 0; --d) {
-      const uint64_t s = static_cast<uint64_t>(shape[d]);
-      const uint64_t q = r / s;
-      off += static_cast<int64_t>(r - q * s) * strides[k][d];
+      const U s = static_cast<U>(shape[d]);
+      const U q = r / s;
+      const int64_t idx = static_cast<int64_t>(r - q * s);
+#pragma unroll
+      for (int j = 0; j < M; ++j) off[j] += idx * strides[first + j][d];
       r = q;
     }
-    return off + static_cast<int64_t>(r) * strides[k][0];
+#pragma unroll
+    for (int j = 0; j < M; ++j) off[j] += static_cast<int64_t>(r) * strides[first + j][0];
   }
 
   // True when every operand is walked with unit stride in one run.
@@ -235,70 +151,21 @@ struct Strided {
   }
 };
 
-// Builds the indexing of `ndim` dims (the CPU backend's make_loop): drops
-// size-1 dims; unless keep_order, orders the dims so that operand `order_by`
-// is walked in memory order (largest |stride| outermost, ties broken by the
-// other operands), which makes neighbouring threads touch neighbouring
-// elements; then merges neighbouring dims that are one regular run for every
-// operand. keep_order preserves the logical row-major order (arange).
+// Builds the indexing of `ndim` dims with the CPU backend's simplification
+// (kernels::simplify_dims): drops size-1 dims; unless keep_order, orders the
+// dims so that operand `order_by` is walked in memory order (which makes
+// neighbouring threads touch neighbouring elements); then merges neighbouring
+// dims that are one regular run for every operand. keep_order preserves the
+// logical row-major order (arange). Unused entries are zeroed.
 template <int N>
 Strided<N> make_strided(int ndim, const int64_t* shape, const int64_t* const (&strides)[N], int order_by = 0,
                         bool keep_order = false) {
   Strided<N> s;
-  int nd = 0;
-  for (int d = 0; d < ndim; ++d) {
-    s.numel *= shape[d];
-    if (shape[d] == 1) continue;
-    s.shape[nd] = shape[d];
-    for (int k = 0; k < N; ++k) s.strides[k][nd] = strides[k][d];
-    ++nd;
-  }
+  static_cast<kernels::StridedDims<N>&>(s) = kernels::simplify_dims<N>(ndim, shape, strides, order_by, keep_order);
   if (s.numel == 0) {
-    s.ndim = 1;
-    s.shape[0] = 0;
     for (int k = 0; k < N; ++k) s.strides[k][0] = 0;
     return s;
   }
-  if (nd == 0) {  // a single element
-    s.ndim = 1;
-    s.shape[0] = 1;
-    for (int k = 0; k < N; ++k) s.strides[k][0] = 0;
-    return s;
-  }
-  if (!keep_order) {
-    auto outer = [&](int a, int b) {  // should dim a be walked outside dim b?
-      const int64_t sa = std::llabs(s.strides[order_by][a]);
-      const int64_t sb = std::llabs(s.strides[order_by][b]);
-      if (sa != sb) return sa > sb;
-      for (int k = 0; k < N; ++k) {
-        const int64_t ta = std::llabs(s.strides[k][a]), tb = std::llabs(s.strides[k][b]);
-        if (ta != tb) return ta > tb;
-      }
-      return false;
-    };
-    for (int i = 1; i < nd; ++i) {  // stable insertion sort
-      for (int j = i; j > 0 && outer(j, j - 1); --j) {
-        std::swap(s.shape[j], s.shape[j - 1]);
-        for (int k = 0; k < N; ++k) std::swap(s.strides[k][j], s.strides[k][j - 1]);
-      }
-    }
-  }
-  int out = 0;
-  for (int d = 1; d < nd; ++d) {
-    bool mergeable = true;
-    for (int k = 0; k < N; ++k) {
-      if (s.strides[k][out] != s.strides[k][d] * s.shape[d]) mergeable = false;
-    }
-    if (mergeable) {
-      s.shape[out] *= s.shape[d];
-      for (int k = 0; k < N; ++k) s.strides[k][out] = s.strides[k][d];
-    } else {
-      ++out;
-      s.shape[out] = s.shape[d];
-      for (int k = 0; k < N; ++k) s.strides[k][out] = s.strides[k][d];
-    }
-  }
-  s.ndim = out + 1;
   for (int d = s.ndim; d < kMaxDims; ++d) {
     s.shape[d] = 0;
     for (int k = 0; k < N; ++k) s.strides[k][d] = 0;

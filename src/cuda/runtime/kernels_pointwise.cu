@@ -272,24 +272,8 @@ __global__ void axpy_kernel(Strided<3> s, const T* a, const T* b, T alpha, T* ou
   }
 }
 
-Status check_unary_views(const char* where, const View& in, const View& out) {
-  CUDNN_RNN_RETURN_IF_ERROR(detail::check_view(where, "input", in));
-  CUDNN_RNN_RETURN_IF_ERROR(detail::check_view(where, "output", out));
-  return detail::check_same_shape(where, "output", out, in);
-}
-
-// A double scalar as an operand of T arithmetic: floats take it rounded to T;
-// int32 takes it only when it is an integer, wrapped to 32 bits.
-template <typename T>
-bool scalar_operand(double s, T* value) {
-  if constexpr (std::is_same_v<T, int32_t>) {
-    if (std::nearbyint(s) != s) return false;
-    *value = detail::scalar_to_int32(s);
-  } else {
-    *value = static_cast<T>(s);
-  }
-  return true;
-}
+using kernels::check_unary_views;
+using kernels::scalar_operand;
 
 }  // namespace
 
@@ -312,12 +296,7 @@ Status unary(UnaryOp op, const View& in, const View& out) {
 }
 
 Status binary(BinaryOp op, const View& a, const View& b, const View& out) {
-  CUDNN_RNN_RETURN_IF_ERROR(detail::check_view("binary", "a", a));
-  CUDNN_RNN_RETURN_IF_ERROR(detail::check_view("binary", "b", b));
-  CUDNN_RNN_RETURN_IF_ERROR(detail::check_view("binary", "output", out));
-  CUDNN_RNN_RETURN_IF_ERROR(detail::check_same_shape("binary", "a", a, out));
-  CUDNN_RNN_RETURN_IF_ERROR(detail::check_same_shape("binary", "b", b, out));
-  if (a.dtype != b.dtype) return invalid("binary: a and b have different dtypes");
+  CUDNN_RNN_RETURN_IF_ERROR(kernels::check_binary_views("binary", a, b, out));
   const bool compare = is_comparison(op);
   if (!compare && out.dtype != a.dtype) return invalid("binary: output dtype differs from the inputs'");
   if (!compare && !arith_supported(op, a.dtype)) {

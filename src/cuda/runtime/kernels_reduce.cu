@@ -34,6 +34,7 @@ namespace {
 
 using detail::convert;
 using detail::invalid;
+using kernels::check_kept_shape;
 using detail::kThreads;
 using detail::Strided;
 using detail::SumAcc;
@@ -361,47 +362,18 @@ __global__ void softmax_backward_kernel(Strided<3> outer, int64_t len, int64_t s
 // ---------------------------------------------------------------------------
 // Host-side shapes.
 
-// The shape of a reduction's output: in's rank, and each size either in's or 1.
-Status check_kept_shape(const char* where, const char* name, const View& v, const View& in) {
-  if (v.ndim != in.ndim) return invalid(std::string(where) + ": " + name + " must have the input's rank");
-  for (int d = 0; d < in.ndim; ++d) {
-    if (v.shape[d] != in.shape[d] && v.shape[d] != 1) {
-      return invalid(std::string(where) + ": " + name + " does not match the input's shape");
-    }
-  }
-  return Status::Ok();
-}
-
-Status check_dim(const char* where, const View& v, int dim) {
-  const bool ok = v.ndim == 0 ? dim == 0 : (dim >= 0 && dim < v.ndim);
-  if (!ok) return invalid(std::string(where) + ": dim " + std::to_string(dim) + " is out of range");
-  return Status::Ok();
-}
-
 // The slices along `dim` of N views of one shape: an indexing over all the
 // other dims (ordered by operand 0's strides), the slice length and each
 // view's stride along dim. A 0-d view is a single slice of length 1.
 template <int N>
-struct Slices {
-  Strided<N> outer;
-  int64_t len = 1;
-  int64_t step[N] = {};
-};
+using Slices = kernels::Slices<Strided<N>, N>;
 
 template <int N>
 Slices<N> make_slices(const View* const (&views)[N], int dim) {
-  Slices<N> s;
-  const View& first = *views[0];
-  int64_t shape[kMaxDims] = {};
-  const int64_t* strides[N];
-  for (int d = 0; d < first.ndim; ++d) shape[d] = d == dim ? 1 : first.shape[d];
-  for (int k = 0; k < N; ++k) strides[k] = views[k]->strides;
-  if (first.ndim > 0) {
-    s.len = first.shape[dim];
-    for (int k = 0; k < N; ++k) s.step[k] = views[k]->strides[dim];
-  }
-  s.outer = detail::make_strided<N>(first.ndim, shape, strides);
-  return s;
+  return kernels::make_slices<Strided<N>>(views, dim,
+                                          [](int ndim, const int64_t* shape, const int64_t* const (&strides)[N]) {
+                                            return detail::make_strided<N>(ndim, shape, strides);
+                                          });
 }
 
 // Row layout when a slice's elements lie closer together than neighbouring
@@ -486,26 +458,10 @@ Status sum(const View& in, const View& out) {
 }
 
 Status max_dim(const View& in, int dim, const View& values, const View* indices) {
-  CUDNN_RNN_RETURN_IF_ERROR(detail::check_view("max_dim", "input", in));
-  CUDNN_RNN_RETURN_IF_ERROR(detail::check_view("max_dim", "values", values));
-  if (indices) CUDNN_RNN_RETURN_IF_ERROR(detail::check_view("max_dim", "indices", *indices));
-  // A 0-d input is a single run of length 1 along "dim 0".
-  const bool scalar = in.ndim == 0;
-  if (scalar ? dim != 0 : (dim < 0 || dim >= in.ndim)) {
-    return invalid("max_dim: dim " + std::to_string(dim) + " is out of range");
-  }
-  CUDNN_RNN_RETURN_IF_ERROR(check_kept_shape("max_dim", "values", values, in));
-  if (!scalar && values.shape[dim] != 1) return invalid("max_dim: values must have size 1 at dim");
-  if (values.dtype != in.dtype) return invalid("max_dim: values must have the input's dtype");
-  if (indices) {
-    CUDNN_RNN_RETURN_IF_ERROR(detail::check_same_shape("max_dim", "indices", *indices, values));
-    if (indices->dtype != DType::Int32) return invalid("max_dim: indices must be int32");
-  }
-  const int64_t len = scalar ? 1 : in.shape[dim];
-  const int64_t step = scalar ? 0 : in.strides[dim];
-  if (values.numel() == 0) return Status::Ok();
-  if (len == 0) return invalid("max_dim: cannot take the max over an empty dim");
-  if (len > INT32_MAX) return invalid("max_dim: dim too long for int32 indices");
+  int64_t len = 1, step = 0;
+  bool empty = false;
+  CUDNN_RNN_RETURN_IF_ERROR(kernels::check_max_dim(in, dim, values, indices, &len, &step, &empty));
+  if (empty) return Status::Ok();
   DeviceContext* ctx;
   CUDNN_RNN_RETURN_IF_ERROR(device_context(values.device.index, &ctx));
 
@@ -529,11 +485,7 @@ Status max_dim(const View& in, int dim, const View& values, const View* indices)
 }
 
 Status softmax(const View& in, int dim, bool log, const View& out) {
-  CUDNN_RNN_RETURN_IF_ERROR(detail::check_view("softmax", "input", in));
-  CUDNN_RNN_RETURN_IF_ERROR(detail::check_view("softmax", "output", out));
-  CUDNN_RNN_RETURN_IF_ERROR(detail::check_same_shape("softmax", "output", out, in));
-  CUDNN_RNN_RETURN_IF_ERROR(check_dim("softmax", in, dim));
-  if (in.dtype != out.dtype) return invalid("softmax: input and output dtypes differ");
+  CUDNN_RNN_RETURN_IF_ERROR(kernels::check_softmax(in, dim, out));
   if (in.numel() == 0) return Status::Ok();
   return detail::dispatch_float(in.dtype, "softmax", [&](auto tag) -> Status {
     using T = typename decltype(tag)::type;
@@ -549,15 +501,7 @@ Status softmax(const View& in, int dim, bool log, const View& out) {
 }
 
 Status softmax_backward(const View& grad_out, const View& out, int dim, bool log, const View& grad_in) {
-  CUDNN_RNN_RETURN_IF_ERROR(detail::check_view("softmax_backward", "grad_out", grad_out));
-  CUDNN_RNN_RETURN_IF_ERROR(detail::check_view("softmax_backward", "out", out));
-  CUDNN_RNN_RETURN_IF_ERROR(detail::check_view("softmax_backward", "grad_in", grad_in));
-  CUDNN_RNN_RETURN_IF_ERROR(detail::check_same_shape("softmax_backward", "out", out, grad_out));
-  CUDNN_RNN_RETURN_IF_ERROR(detail::check_same_shape("softmax_backward", "grad_in", grad_in, grad_out));
-  CUDNN_RNN_RETURN_IF_ERROR(check_dim("softmax_backward", grad_out, dim));
-  if (out.dtype != grad_out.dtype || grad_in.dtype != grad_out.dtype) {
-    return invalid("softmax_backward: dtypes differ");
-  }
+  CUDNN_RNN_RETURN_IF_ERROR(kernels::check_softmax_backward(grad_out, out, dim, grad_in));
   if (grad_out.numel() == 0) return Status::Ok();
   return detail::dispatch_float(grad_out.dtype, "softmax_backward", [&](auto tag) -> Status {
     using T = typename decltype(tag)::type;
