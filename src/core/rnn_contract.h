@@ -13,6 +13,17 @@ namespace rnn {
 // Values are cuDNN's cudnnRNNMode_t so both backends share them.
 enum class Mode : int32_t { RnnRelu = 0, RnnTanh = 1, Lstm = 2, Gru = 3 };
 
+// Gate blocks per layer: RNN 1, GRU 3, LSTM 4.
+inline int64_t gate_count(Mode mode) {
+  switch (mode) {
+    case Mode::RnnRelu:
+    case Mode::RnnTanh: return 1;
+    case Mode::Gru: return 3;
+    case Mode::Lstm: return 4;
+  }
+  return 0;
+}
+
 struct Config {
   Mode mode = Mode::RnnTanh;
   DType dtype = DType::Float32;  // Float32 or Float64

@@ -16,7 +16,7 @@ using ::cudnn_rnn::rnn::ForwardArgs;
 using ::cudnn_rnn::rnn::Mode;
 using ::cudnn_rnn::rnn::ParamSlot;
 
-int64_t gate_count(Mode mode);  // RNN 1, GRU 3, LSTM 4
+using ::cudnn_rnn::rnn::gate_count;
 
 // PyTorch's registration order: for layer, for direction: w_ih, w_hh, then
 // b_ih, b_hh when cfg.bias. Each parameter is contiguous, row-major.

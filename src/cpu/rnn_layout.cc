@@ -10,16 +10,6 @@ namespace cudnn_rnn {
 namespace cpu {
 namespace rnn {
 
-int64_t gate_count(Mode mode) {
-  switch (mode) {
-    case Mode::RnnRelu:
-    case Mode::RnnTanh: return 1;
-    case Mode::Gru: return 3;
-    case Mode::Lstm: return 4;
-  }
-  return 0;
-}
-
 namespace detail {
 namespace {
 

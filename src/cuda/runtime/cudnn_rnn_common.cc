@@ -48,16 +48,6 @@ std::string library_path(const cudnn::Api& api) {
 
 }  // namespace
 
-int64_t gate_count(Mode mode) {
-  switch (mode) {
-    case Mode::RnnRelu:
-    case Mode::RnnTanh: return 1;
-    case Mode::Gru: return 3;
-    case Mode::Lstm: return 4;
-  }
-  return 0;
-}
-
 int64_t directions(const Config& cfg) { return cfg.bidirectional ? 2 : 1; }
 
 Status invalid(const std::string& what) { return Status(StatusCode::InvalidArgument, "rnn (cuda): " + what); }

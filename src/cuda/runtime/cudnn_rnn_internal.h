@@ -30,7 +30,7 @@ using ::cudnn_rnn::rnn::Mode;
 
 // ---- Arguments ----------------------------------------------------------------------
 
-int64_t gate_count(Mode mode);  // RNN 1, GRU 3 (LSTM 4, refused before use)
+using ::cudnn_rnn::rnn::gate_count;
 int64_t directions(const Config& cfg);
 
 // The configuration cuDNN can be given: float32/float64, RNN or GRU ("LSTM is
