@@ -13,7 +13,7 @@ namespace {
 
 namespace rnn = dispatch::rnn;
 
-// config: [mode, dtype, inputSize, hiddenSize, numLayers, bidirectional, bias]
+// config: [mode, dtype, inputSize, hiddenSize, numLayers, bidirectional, bias, allowTf32?]
 rnn::Config ReadConfig(const Napi::Value& value) {
   if (!value.IsArray()) throw Napi::TypeError::New(value.Env(), "cudnn-rnn native: expected an RNN config array");
   Napi::Array a = value.As<Napi::Array>();
@@ -25,17 +25,25 @@ rnn::Config ReadConfig(const Napi::Value& value) {
   cfg.num_layers = ToInt64(a.Get(4u));
   cfg.bidirectional = a.Get(5u).ToBoolean();
   cfg.bias = a.Get(6u).ToBoolean();
+  cfg.allow_tf32 = a.Length() > 7 && a.Get(7u).ToBoolean();
   return cfg;
 }
 
-const void* OptionalData(const Napi::CallbackInfo& info, size_t first) {
+// A view's data, checked to live on `device` (x's): a GPU kernel handed host
+// memory (or the reverse) would fault, and a GPU fault poisons the process's
+// CUDA context. lib/ checks devices first; this keeps a slip there harmless.
+// Optional views may be null (nullptr then).
+void* DataOn(const Napi::CallbackInfo& info, size_t first, Device device, bool optional = false) {
   View v;
-  return ReadOptionalView(info, first, &v) ? v.data : nullptr;
-}
-
-void* OptionalMutableData(const Napi::CallbackInfo& info, size_t first) {
-  View v;
-  return ReadOptionalView(info, first, &v) ? v.data : nullptr;
+  if (optional) {
+    if (!ReadOptionalView(info, first, &v)) return nullptr;
+  } else {
+    v = ReadView(info, first);
+  }
+  if (!same_device(v.device, device)) {
+    ThrowStatus(info.Env(), Status(StatusCode::InvalidArgument, "cudnn-rnn native: the RNN's tensors are on two devices"));
+  }
+  return v.data;
 }
 
 Device ReadDevice(const Napi::CallbackInfo& info, size_t first) {
@@ -69,10 +77,11 @@ Napi::Value WeightLayout(const Napi::CallbackInfo& info) {
   return result;
 }
 
-// reserveNumel(cfg, seqLen, batch, deviceType, deviceIndex)
+// reserveNumel(cfg, seqLen, batch, deviceType, deviceIndex, dropout)
 Napi::Value ReserveNumel(const Napi::CallbackInfo& info) {
   int64_t n = 0;
-  Check(info.Env(), rnn::reserve_numel(ReadDevice(info, 3), ReadConfig(info[0]), ToInt64(info[1]), ToInt64(info[2]), &n));
+  Check(info.Env(), rnn::reserve_numel(ReadDevice(info, 3), ReadConfig(info[0]), ToInt64(info[1]), ToInt64(info[2]),
+                                       ToDouble(info[5]), &n));
   return Napi::Number::New(info.Env(), static_cast<double>(n));
 }
 
@@ -88,8 +97,8 @@ size_t ReadLeadingArgs(const Napi::CallbackInfo& info, Args* args, Device* devic
   View x = ReadView(info, at);
   args->x = x.data; at += kViewArgs;
   *device = x.device;
-  args->hx = OptionalData(info, at); at += kViewArgs;
-  args->w = ReadView(info, at).data; at += kViewArgs;
+  args->hx = DataOn(info, at, *device, true); at += kViewArgs;
+  args->w = DataOn(info, at, *device); at += kViewArgs;
   return at;
 }
 
@@ -98,9 +107,9 @@ size_t ReadLeadingArgs(const Napi::CallbackInfo& info, Args* args, Device* devic
 rnn::ForwardArgs ReadForwardArgs(const Napi::CallbackInfo& info, Device* device) {
   rnn::ForwardArgs args;
   size_t at = ReadLeadingArgs(info, &args, device);
-  args.y = ReadView(info, at).data; at += kViewArgs;
-  args.hy = ReadView(info, at).data; at += kViewArgs;
-  args.reserve = OptionalMutableData(info, at); at += kViewArgs;
+  args.y = DataOn(info, at, *device); at += kViewArgs;
+  args.hy = DataOn(info, at, *device); at += kViewArgs;
+  args.reserve = DataOn(info, at, *device, true); at += kViewArgs;
   args.dropout = ToDouble(info[at]);
   return args;
 }
@@ -151,13 +160,13 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   rnn::BackwardArgs args;
   Device device;
   size_t at = ReadLeadingArgs(info, &args, &device);
-  args.y = ReadView(info, at).data; at += kViewArgs;
-  args.reserve = ReadView(info, at).data; at += kViewArgs;
-  args.dy = OptionalData(info, at); at += kViewArgs;
-  args.dhy = OptionalData(info, at); at += kViewArgs;
-  args.dx = OptionalMutableData(info, at); at += kViewArgs;
-  args.dhx = OptionalMutableData(info, at); at += kViewArgs;
-  args.dw = OptionalMutableData(info, at); at += kViewArgs;
+  args.y = DataOn(info, at, device); at += kViewArgs;
+  args.reserve = DataOn(info, at, device); at += kViewArgs;
+  args.dy = DataOn(info, at, device, true); at += kViewArgs;
+  args.dhy = DataOn(info, at, device, true); at += kViewArgs;
+  args.dx = DataOn(info, at, device, true); at += kViewArgs;
+  args.dhx = DataOn(info, at, device, true); at += kViewArgs;
+  args.dw = DataOn(info, at, device, true); at += kViewArgs;
   args.dropout = ToDouble(info[at]);
   Check(info.Env(), rnn::backward(device, args));
   return info.Env().Undefined();

@@ -32,7 +32,8 @@ export interface CudaDiscoverOptionsNative {
   force: boolean;
 }
 
-export type RnnConfigArray = [number, number, number, number, number, boolean, boolean];
+/** [mode, dtype, inputSize, hiddenSize, numLayers, bidirectional, bias, allowTf32 (GPU, optional)] */
+export type RnnConfigArray = [number, number, number, number, number, boolean, boolean, boolean?];
 
 export interface NativeBinding {
   storageAlloc(nbytes: number, deviceType: number, deviceIndex: number, zero: boolean): StorageHandle;
@@ -70,7 +71,8 @@ export interface NativeBinding {
 
   /** [numel of the flat buffer, [offset, rows, cols] per parameter] for the backend of that device. */
   rnnWeightLayout(cfg: RnnConfigArray, deviceType: number, deviceIndex: number): [number, Array<[number, number, number]>];
-  rnnReserveNumel(cfg: RnnConfigArray, seqLen: number, batch: number, deviceType: number, deviceIndex: number): number;
+  /** `dropout` as the training forward gets it: cuDNN keeps its masks in the reserve. */
+  rnnReserveNumel(cfg: RnnConfigArray, seqLen: number, batch: number, deviceType: number, deviceIndex: number, dropout: number): number;
   rnnForward(...args: unknown[]): void;
   rnnForwardAsync(...args: unknown[]): Promise<void>;
   rnnBackward(...args: unknown[]): void;

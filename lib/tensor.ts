@@ -161,6 +161,9 @@ export class Tensor<D extends DType = DType> {
       if (gradient.shape.length !== this.shape.length || gradient.shape.some((s, i) => s !== this.shape[i])) {
         throw new RangeError(`backward: Mismatch in shape: grad_output[0] has a shape of torch.Size(${formatShape(gradient.shape)}) and output[0] has a shape of torch.Size(${formatShape(this.shape)}).`);
       }
+      if (gradient.device !== this.device) {
+        throw new CodedError(`backward: invalid gradient at index 0 - expected device ${this.device} but got ${gradient.device}`, 'ERR_CUDNN_RNN_DEVICE_MISMATCH');
+      }
     }
     if (typeof options !== 'object' || options === null) throw typeError('backward', 'options', 'an object', options);
     const retainGraph = options.retainGraph ?? false;

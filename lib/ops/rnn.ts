@@ -63,6 +63,11 @@ export function paramViews(flat: Tensor, slots: ParamSlot[]): Tensor[] {
 
 const view = (t: Tensor | null): ViewArgs => (t === null ? NO_VIEW : t._view());
 
+function withTf32(cfg: RnnConfigArray): RnnConfigArray {
+  const [mode, dtype, inputSize, hiddenSize, numLayers, bidirectional, bias] = cfg;
+  return [mode, dtype, inputSize, hiddenSize, numLayers, bidirectional, bias, true];
+}
+
 /** Outputs this small share one allocation when no graph is recorded. */
 const SHARED_OUTPUT_BYTES = 64 * 1024;
 
@@ -74,11 +79,13 @@ const SHARED_OUTPUT_BYTES = 64 * 1024;
  * would bump the version the backward checks on the other.
  */
 function outputPair(x: Tensor, yShape: number[], hyShape: number[], recorded: boolean): [Tensor, Tensor] {
-  const yNumel = yShape[0] * yShape[1] * yShape[2];
-  const bytes = (yNumel + hyShape[0] * hyShape[1] * hyShape[2]) * ITEM_SIZE[x.dtype];
+  const item = ITEM_SIZE[x.dtype];
+  // hy starts on a 256-byte boundary, as a block of its own would (cuDNN may use vector loads).
+  const hyOffset = Math.ceil((yShape[0] * yShape[1] * yShape[2] * item) / 256) * (256 / item);
+  const bytes = (hyOffset + hyShape[0] * hyShape[1] * hyShape[2]) * item;
   if (recorded || bytes > SHARED_OUTPUT_BYTES) return [outputLike(x, yShape), outputLike(x, hyShape)];
   const storage = Storage.alloc(bytes, x.deviceObj, false);
-  return [new Tensor(storage, yShape, contiguousStrides(yShape), 0, x.dtype), new Tensor(storage, hyShape, contiguousStrides(hyShape), yNumel, x.dtype)];
+  return [new Tensor(storage, yShape, contiguousStrides(yShape), 0, x.dtype), new Tensor(storage, hyShape, contiguousStrides(hyShape), hyOffset, x.dtype)];
 }
 
 interface Prepared {
@@ -93,13 +100,16 @@ interface Prepared {
 }
 
 function prepare(spec: RnnSpec, x: Tensor, hx: Tensor | null, flat: Tensor, wantsReserve: boolean, dropout: number): Prepared {
-  const cfg = configArray(spec);
+  // On a GPU the TF32 switch in force now is part of the config, so this
+  // forward's backward runs the same cuDNN descriptor whatever happens to the switch.
+  const base = configArray(spec);
+  const cfg: RnnConfigArray = x.deviceObj.type === 'cuda' && native.cudaGetAllowTf32() ? withTf32(base) : base;
   const [seqLen, batch] = x.shape;
   const dirs = spec.bidirectional ? 2 : 1;
   // The kernel writes every element of y and hy.
   const [y, hy] = outputPair(x, [seqLen, batch, dirs * spec.hiddenSize], [spec.numLayers * dirs, batch, spec.hiddenSize], wantsReserve);
   const device = x.deviceObj;
-  const reserve = wantsReserve ? emptyLike(x, [native.rnnReserveNumel(cfg, seqLen, batch, deviceTypeCode(device), device.index)]) : null;
+  const reserve = wantsReserve ? emptyLike(x, [native.rnnReserveNumel(cfg, seqLen, batch, deviceTypeCode(device), device.index, dropout)]) : null;
   const args = [cfg, seqLen, batch, ...x._view(), ...view(hx), ...flat._view(), ...y._view(), ...hy._view(), ...view(reserve), dropout];
   return { cfg, seqLen, batch, y, hy, reserve, args, dropout };
 }

@@ -32,6 +32,9 @@ struct Config {
   int64_t num_layers = 1;
   bool bidirectional = false;
   bool bias = true;
+  // float32 may use TF32 tensor cores (cuDNN backend; the CPU ignores it).
+  // Captured per forward so that its backward runs the same descriptor.
+  bool allow_tf32 = false;
 };
 
 // One parameter's place in the flat weight buffer, in elements.

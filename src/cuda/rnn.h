@@ -30,8 +30,9 @@ using ::cudnn_rnn::rnn::ParamSlot;
 // PyTorch's parameter order (as cpu::rnn::weight_layout), offsets into
 // cuDNN's weight space in elements; `numel` is the weight space's size.
 Status weight_layout(int device, const Config& cfg, std::vector<ParamSlot>* slots, int64_t* numel);
-// Elements (of cfg.dtype) the training-mode forward's reserve space needs.
-Status reserve_numel(int device, const Config& cfg, int64_t seq_len, int64_t batch, int64_t* numel);
+// Elements (of cfg.dtype) the training-mode forward's reserve space needs
+// with this dropout (cuDNN keeps its masks there).
+Status reserve_numel(int device, const Config& cfg, int64_t seq_len, int64_t batch, double dropout, int64_t* numel);
 
 Status forward(int device, const ForwardArgs& args);
 // args.y is required; dx, dhx and dw may each be null (not wanted).

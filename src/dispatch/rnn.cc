@@ -18,8 +18,8 @@ Status weight_layout(Device device, const Config& cfg, std::vector<ParamSlot>* s
   return Status::Ok();
 }
 
-Status reserve_numel(Device device, const Config& cfg, int64_t seq_len, int64_t batch, int64_t* numel) {
-  if (on_gpu(device)) return cuda::rnn::reserve_numel(device.index, cfg, seq_len, batch, numel);
+Status reserve_numel(Device device, const Config& cfg, int64_t seq_len, int64_t batch, double dropout, int64_t* numel) {
+  if (on_gpu(device)) return cuda::rnn::reserve_numel(device.index, cfg, seq_len, batch, dropout, numel);
   *numel = cpu::rnn::reserve_numel(cfg, seq_len, batch);
   return Status::Ok();
 }

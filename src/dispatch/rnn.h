@@ -21,7 +21,8 @@ using ::cudnn_rnn::rnn::ParamSlot;
 // Where each parameter lives in the flat weight buffer of `device`'s
 // backend: our packed layout on the CPU, cuDNN's weight space on a GPU.
 Status weight_layout(Device device, const Config& cfg, std::vector<ParamSlot>* slots, int64_t* numel);
-Status reserve_numel(Device device, const Config& cfg, int64_t seq_len, int64_t batch, int64_t* numel);
+// `dropout` as the training forward will get it (cuDNN's reserve holds its masks).
+Status reserve_numel(Device device, const Config& cfg, int64_t seq_len, int64_t batch, double dropout, int64_t* numel);
 Status forward(Device device, const ForwardArgs& args);
 Status backward(Device device, const BackwardArgs& args);
 

@@ -61,7 +61,7 @@ Status prepare(DeviceContext& ctx, const Config& cfg, int64_t seq_len, int64_t b
   CUDNN_RNN_RETURN_IF_ERROR(acquire_entry(p->s, key, &p->e));
   if (training) {
     size_t promised = 0;
-    CUDNN_RNN_RETURN_IF_ERROR(promised_reserve_bytes(p->s, cfg, seq_len, batch, &promised));
+    CUDNN_RNN_RETURN_IF_ERROR(promised_reserve_bytes(p->s, cfg, seq_len, batch, dropout, &promised));
     if (p->e->reserve_bytes > promised) {
       return Status(StatusCode::Internal,
                     "rnn (cuda): cuDNN asks for " + std::to_string(p->e->reserve_bytes) +

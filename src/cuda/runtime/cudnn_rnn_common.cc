@@ -89,7 +89,7 @@ cudnn::DataType data_type(const Config& cfg) {
 
 cudnn::MathType math_type(const Config& cfg) {
   if (cfg.dtype == DType::Float64) return cudnn::kDefaultMath;
-  return allow_tf32() ? cudnn::kDefaultMath : cudnn::kFmaMath;
+  return cfg.allow_tf32 ? cudnn::kDefaultMath : cudnn::kFmaMath;
 }
 
 float effective_dropout(const Config& cfg, bool training, double p) {

@@ -112,6 +112,9 @@ Status build_entry(const Session& s, const Key& key, Entry* e) {
   e->work_bytes = work;
   e->reserve_bytes = key.training ? reserve : 0;
 
+  // cuDNN 8.9.1 and later ignore devSeqLengths (reference §4.5; PyTorch
+  // passes NULL): no device buffer, and no synchronising copy on a miss.
+  if (s.api.cudnnGetVersion() >= 8901) return Status::Ok();
   const size_t length_bytes = static_cast<size_t>(batch) * sizeof(int32_t);
   CUDNN_RNN_RETURN_IF_ERROR(e->seq_lengths.allocate(s.device, length_bytes, false));
   CUDNN_RNN_RETURN_IF_ERROR(copy_to_device(s.device, e->seq_lengths.get(), lengths.data(), length_bytes));

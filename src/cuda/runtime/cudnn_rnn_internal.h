@@ -103,7 +103,8 @@ Status weight_space_bytes(const Session& s, const Config& cfg, size_t* bytes);
 // The reserve bytes reserve_numel() promises for this shape, i.e. what a
 // training forward's caller has allocated: the training reserve size without
 // dropout, or with it when that is larger (multi-layer nets). Cached.
-Status promised_reserve_bytes(const Session& s, const Config& cfg, int64_t seq_len, int64_t batch, size_t* bytes);
+Status promised_reserve_bytes(const Session& s, const Config& cfg, int64_t seq_len, int64_t batch, double dropout,
+                              size_t* bytes);
 
 // ---- Device memory ------------------------------------------------------------------
 

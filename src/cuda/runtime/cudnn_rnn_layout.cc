@@ -20,7 +20,6 @@ namespace detail {
 namespace {
 
 // Any dropout > 0 gives the descriptor cuDNN sizes a dropping reserve for.
-constexpr float kProbeDropout = 0.5f;
 
 Status surprise(const std::string& what) {
   return Status(StatusCode::Internal,
@@ -186,7 +185,7 @@ Status layout_impl(int device, const Config& cfg, std::vector<ParamSlot>* slots,
   return Status::Ok();
 }
 
-Status reserve_impl(int device, const Config& cfg, int64_t seq_len, int64_t batch, int64_t* numel) {
+Status reserve_impl(int device, const Config& cfg, int64_t seq_len, int64_t batch, double dropout, int64_t* numel) {
   CUDNN_RNN_RETURN_IF_ERROR(check_shape(cfg, seq_len, batch));
   DeviceContext* ctx = nullptr;
   CUDNN_RNN_RETURN_IF_ERROR(device_context(device, &ctx));
@@ -198,7 +197,7 @@ Status reserve_impl(int device, const Config& cfg, int64_t seq_len, int64_t batc
   Session s;
   CUDNN_RNN_RETURN_IF_ERROR(open_session(*ctx, &s));
   size_t bytes = 0;
-  CUDNN_RNN_RETURN_IF_ERROR(promised_reserve_bytes(s, cfg, seq_len, batch, &bytes));
+  CUDNN_RNN_RETURN_IF_ERROR(promised_reserve_bytes(s, cfg, seq_len, batch, dropout, &bytes));
   const size_t elem = dtype_size(cfg.dtype);
   *numel = std::max<int64_t>(1, static_cast<int64_t>((bytes + elem - 1) / elem));
   return Status::Ok();
@@ -213,29 +212,16 @@ Status weight_space_bytes(const Session& s, const Config& cfg, size_t* bytes) {
                      "cudnnGetRNNWeightSpaceSize");
 }
 
-Status promised_reserve_bytes(const Session& s, const Config& cfg, int64_t seq_len, int64_t batch, size_t* bytes) {
-  const cudnn::MathType math = math_type(cfg);
-  const Key key = make_key(s, cfg, seq_len, batch, 0.0f, math, /*training=*/true);
+Status promised_reserve_bytes(const Session& s, const Config& cfg, int64_t seq_len, int64_t batch, double dropout,
+                              size_t* bytes) {
+  // The very entry the training forward with this dropout will use.
+  const Key key = make_key(s, cfg, seq_len, batch, effective_dropout(cfg, true, dropout), math_type(cfg),
+                           /*training=*/true);
   if (cached_reserve_bytes(key, bytes)) return Status::Ok();
-  // The no-dropout training entry is the one a no-dropout training loop uses.
   std::shared_ptr<Entry> e;
   CUDNN_RNN_RETURN_IF_ERROR(acquire_entry(s, key, &e));
-  size_t b = e->reserve_bytes;
-  if (cfg.num_layers > 1) {
-    // reserve_numel has no dropout argument, and cuDNN may save dropout
-    // masks in the reserve: also ask with dropout, on a descriptor that never
-    // runs (its dropout state is attached but need not be made yet).
-    Model probe;
-    CUDNN_RNN_RETURN_IF_ERROR(make_model(s, cfg, kProbeDropout, /*init_dropout=*/false, math, &probe));
-    size_t work = 0, reserve = 0;
-    CUDNN_RNN_RETURN_IF_ERROR(cudnn_check(s.api.cudnnGetRNNTempSpaceSizes(s.handle, probe.rnn.get(),
-                                                                          cudnn::kFwdModeTraining, e->x.get(),
-                                                                          &work, &reserve),
-                                          "cudnnGetRNNTempSpaceSizes"));
-    b = std::max(b, reserve);
-  }
-  remember_reserve_bytes(key, b);
-  *bytes = b;
+  remember_reserve_bytes(key, e->reserve_bytes);
+  *bytes = e->reserve_bytes;
   return Status::Ok();
 }
 
@@ -248,11 +234,11 @@ Status weight_layout(int device, const Config& cfg, std::vector<ParamSlot>* slot
   return detail::guarded("weight_layout", [&] { return detail::layout_impl(device, cfg, slots, numel); });
 }
 
-Status reserve_numel(int device, const Config& cfg, int64_t seq_len, int64_t batch, int64_t* numel) {
+Status reserve_numel(int device, const Config& cfg, int64_t seq_len, int64_t batch, double dropout, int64_t* numel) {
   if (numel == nullptr) return Status(StatusCode::Internal, "rnn (cuda): reserve_numel: null output");
   *numel = 0;
   return detail::guarded("reserve_numel",
-                         [&] { return detail::reserve_impl(device, cfg, seq_len, batch, numel); });
+                         [&] { return detail::reserve_impl(device, cfg, seq_len, batch, dropout, numel); });
 }
 
 }  // namespace rnn
