@@ -375,6 +375,15 @@ onGpu('nn.RNN / nn.GRU on cuDNN (cuda-gpu-rnn)', () => {
         expect(() => g.forward(xg, hc)).toThrow(expect.objectContaining({ code: 'ERR_CUDNN_RNN_DEVICE_MISMATCH' }));
         const [o, h] = g.forward(xg);
         expect([o.device, [...o.shape], h.device, [...h.shape]]).toEqual(['cuda:0', [5, 2, 4], 'cuda:0', [2, 2, 4]]);
+        // An upstream gradient on the CPU never reaches cuDNN as a host pointer.
+        const gc = cr.onesLike(o, { device: 'cpu' });
+        expect(() => o.backward(gc)).toThrow(expect.objectContaining({
+          code: 'ERR_CUDNN_RNN_DEVICE_MISMATCH', message: 'backward: invalid gradient at index 0 - expected device cuda:0 but got cpu' }));
+        const gg = cr.onesLike(o);
+        o.backward(gg);
+        expect(g.weight_hh_l1.grad?.device).toBe('cuda:0');
+        gc.dispose();
+        gg.dispose();
         o.dispose();
         h.dispose();
       } finally {
