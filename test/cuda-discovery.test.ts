@@ -13,6 +13,7 @@ import * as path from 'path';
 
 import * as cr from '../lib';
 import * as cudaLib from '../lib/cuda';
+import { runChild } from './helpers/child';
 
 /** Either a linked runtime version (nvcc build) or the CPU-only reason, never both or neither. */
 function expectRuntimeReport(runtime: { version: string; reason: string }): void {
@@ -244,26 +245,6 @@ int cublasDestroy_v2(void* h) { (void)h; return 0; }
 const char* cublasGetStatusString(int s) { (void)s; return "fake"; }
 `;
 
-// Runs `body` in a fresh node that loads lib/ from its TypeScript sources
-// (transpiled on the fly) and prints one JSON line.
-function runChild(body: string, env: NodeJS.ProcessEnv): { out: Record<string, unknown>; stderr: string } {
-  const root = path.join(__dirname, '..');
-  const script = `
-const ts = require(${JSON.stringify(require.resolve('typescript'))});
-const fs = require('fs');
-require.extensions['.ts'] = (m, file) => m._compile(ts.transpileModule(fs.readFileSync(file, 'utf8'), {
-  compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true }, fileName: file }).outputText, file);
-const cr = require(${JSON.stringify(path.join(root, 'lib', 'index.ts'))});
-const warnings = [];
-process.on('warning', (w) => warnings.push({ name: w.name, code: w.code, message: w.message }));
-const out = { warnings };
-${body}
-setImmediate(() => process.stdout.write(JSON.stringify(out) + '\\n'));
-`;
-  const r = spawnSync(process.execPath, ['-e', script], { cwd: root, env, encoding: 'utf8', timeout: 60000 });
-  if (r.status !== 0) throw new Error(`child failed (${r.status}):\n${r.stderr}`);
-  return { out: JSON.parse(r.stdout.trim().split('\n').pop() as string) as Record<string, unknown>, stderr: r.stderr };
-}
 
 describe('a whole machine, in a child process', () => {
   noDriverIt('no driver: the process prints nothing at all', () => {

@@ -8,12 +8,11 @@
 // (RNN/GRU parity, dropout, TF32), cuda-gpu-torch (PyTorch's cuDNN on the same
 // machine), cuda-gpu-memory (allocator, 1,000 training steps, out of memory).
 // Run them all: `npx jest test/cuda-gpu --runInBand`.
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as path from 'path';
 
 import * as cr from '../lib';
 import * as cudaLib from '../lib/cuda';
+import { runChild } from './helpers/child';
 import { gpu, gpuDescribe } from './gpu/common';
 
 const { cuda } = cudaLib;
@@ -100,28 +99,6 @@ onGpu('on a machine with an NVIDIA GPU', () => {
 
 const usable = count > 0 ? gpuDescribe('cuda-gpu (usable device)') : describe.skip;
 
-// Runs `body` in a fresh node that loads lib/ from its TypeScript sources
-// (transpiled on the fly, as test/cuda-discovery.test.ts does: no build
-// needed, and the sources under test are what runs) and prints one JSON line.
-function runChild(body: string, env: NodeJS.ProcessEnv): { out: Record<string, unknown>; stderr: string } {
-  const root = path.join(__dirname, '..');
-  const script = `
-const ts = require(${JSON.stringify(require.resolve('typescript'))});
-const fs = require('fs');
-require.extensions['.ts'] = (m, file) => m._compile(ts.transpileModule(fs.readFileSync(file, 'utf8'), {
-  compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true }, fileName: file }).outputText, file);
-const cr = require(${JSON.stringify(path.join(root, 'lib', 'index.ts'))});
-const warnings = [];
-process.on('warning', (w) => warnings.push({ name: w.name, code: w.code, message: w.message }));
-const out = { warnings };
-const attempt = (name, fn) => { try { fn(); out[name] = null; } catch (e) { out[name] = { code: e.code, name: e.name, message: e.message }; } };
-${body}
-setImmediate(() => process.stdout.write(JSON.stringify(out) + '\\n'));
-`;
-  const r = spawnSync(process.execPath, ['-e', script], { cwd: root, env, encoding: 'utf8', timeout: 120000 });
-  if (r.status !== 0) throw new Error(`child failed (${r.status}):\n${r.stderr}`);
-  return { out: JSON.parse(r.stdout.trim().split('\n').pop() as string) as Record<string, unknown>, stderr: r.stderr };
-}
 
 usable('where device cuda is usable', () => {
   it('the cuda namespace has the memory, synchronisation and TF32 controls', () => {
