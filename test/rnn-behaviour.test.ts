@@ -399,7 +399,7 @@ describe('constructor checks (reference section 1)', () => {
       expect(() => new nn.RNN(3, 4, 2, bad as never)).toThrow(/options/);
       expect(() => new nn.GRU(3, 4, 2, bad as never)).toThrow(/options/);
     }
-    expect(() => new nn.GRU(3, 4, { numLayers: 2 }, {} as never)).toThrow(TypeError);
+    expect(() => new nn.GRU(3, 4, { numLayers: 2 } as never, {} as never)).toThrow(TypeError);
     expect(() => new nn.GRU(3, 4, 2, { numLayers: 3 })).toThrow(/numLayers/);
   });
 
