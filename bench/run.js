@@ -77,6 +77,20 @@ function buildModule(c, device) {
   return new nn.RNN(c.I, c.H, { ...opts, nonlinearity: c.mode === 'RNN_TANH' ? 'tanh' : 'relu' });
 }
 
+/** One forward+backward (grads of input, h0 and every weight), all freed by tidy(). */
+function trainStep(m, x, h0) {
+  const xg = x.clone().requiresGrad_();
+  const hg = h0.clone().requiresGrad_();
+  const step = () => tidy(() => {
+    m.zeroGrad();
+    xg.grad?.dispose(); xg.grad = null;
+    hg.grad?.dispose(); hg.grad = null;
+    const [y, hy] = m.forward(xg, hg);
+    y.sum().add(hy.sum()).backward();
+  });
+  return { step, xg, hg };
+}
+
 function benchOurs(c, runs) {
   manualSeed(0);
   const m = buildModule(c);
@@ -88,15 +102,7 @@ function benchOurs(c, runs) {
   // Warm-up long enough for the JIT to settle on the small configs.
   const forwardMs = timeMs(() => noGrad(() => tidy(() => { m.forward(x, h0); })), runs, Math.max(3, Math.min(runs, 2000)));
   m.train();
-  const xg = x.clone().requiresGrad_();
-  const hg = h0.clone().requiresGrad_();
-  const step = () => tidy(() => {
-    m.zeroGrad();
-    xg.grad?.dispose(); xg.grad = null;
-    hg.grad?.dispose(); hg.grad = null;
-    const [y, hy] = m.forward(xg, hg);
-    y.sum().add(hy.sum()).backward();
-  });
+  const { step, xg, hg } = trainStep(m, x, h0);
   const trainMs = timeMs(step, Math.max(5, runs >> 1), 3);
   m.dispose();
   [x, h0, xg, hg].forEach((t) => t.dispose());
@@ -203,15 +209,7 @@ function benchOursCuda(c, runs, device, rawTimer) {
   // cudnnRNNForward alone on the same module and tensors (inference, CUDA events, no allocation).
   const rawMs = rawTimer(m, x, h0, Math.max(runs, 20));
   m.train();
-  const xg = x.clone().requiresGrad_();
-  const hg = h0.clone().requiresGrad_();
-  const step = () => tidy(() => {
-    m.zeroGrad();
-    xg.grad?.dispose(); xg.grad = null;
-    hg.grad?.dispose(); hg.grad = null;
-    const [y, hy] = m.forward(xg, hg);
-    y.sum().add(hy.sum()).backward();
-  });
+  const { step, xg, hg } = trainStep(m, x, h0);
   const trainMs = timeMs(step, Math.max(5, runs >> 1), 5, sync);
   m.dispose();
   [x, h0, xg, hg].forEach((t) => t.dispose());

@@ -30,6 +30,10 @@ bool ReadOptionalView(const Napi::CallbackInfo& info, size_t first, View* out);
 
 // Raises a JS Error with `code` (ERR_CUDNN_RNN_*) from a failed Status.
 void ThrowStatus(Napi::Env env, const Status& status);
+// Throws only when `status` failed: the tail of most bindings.
+inline void Check(Napi::Env env, const Status& status) {
+  if (!status.ok()) ThrowStatus(env, status);
+}
 Napi::Error StatusToError(Napi::Env env, const Status& status);
 
 int64_t ToInt64(const Napi::Value& v);

@@ -16,10 +16,6 @@ int DeviceIndex(const Napi::Value& v) {
   return static_cast<int>(index);
 }
 
-void Check(Napi::Env env, const Status& st) {
-  if (!st.ok()) ThrowStatus(env, st);
-}
-
 // cudaMemoryStats(device) -> { allocated, reserved, peakAllocated, driverAllocs }
 Napi::Value MemoryStats(const Napi::CallbackInfo& info) {
   cuda::MemoryStats s = cuda::memory_stats(DeviceIndex(info[0]));

@@ -9,10 +9,6 @@ namespace binding {
 
 namespace {
 
-void Check(Napi::Env env, const Status& st) {
-  if (!st.ok()) ThrowStatus(env, st);
-}
-
 int32_t ToOp(const Napi::Value& v) { return static_cast<int32_t>(ToInt64(v)); }
 
 // unary(op, in..., out...)

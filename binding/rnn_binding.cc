@@ -53,10 +53,6 @@ Device ReadDevice(const Napi::CallbackInfo& info, size_t first) {
   return d;
 }
 
-void Check(Napi::Env env, const Status& st) {
-  if (!st.ok()) ThrowStatus(env, st);
-}
-
 // rnnWeightLayout(cfg, deviceType, deviceIndex) -> [numel, [[offset, rows, cols], ...]]
 Napi::Value WeightLayout(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
