@@ -27,11 +27,27 @@ export function keep<T extends Tensor>(t: T): T {
   return t;
 }
 
+/**
+ * A method under this key makes an object's tensors count as part of a tidy()
+ * result (the class instances of the library that hold tensors, such as
+ * nn.utils.rnn.PackedSequence); tidy() does not look inside other class instances.
+ */
+export const HELD_TENSORS: unique symbol = Symbol.for('cudnn-rnn.heldTensors');
+
+export interface HoldsTensors {
+  [HELD_TENSORS](): Tensor[];
+}
+
 function collectTensors(value: unknown, out: Set<Tensor>, seen: Set<unknown>, isTensor: (v: unknown) => v is Tensor): void {
   if (value === null || typeof value !== 'object' || seen.has(value)) return;
   seen.add(value);
   if (isTensor(value)) {
     out.add(value);
+    return;
+  }
+  const held = (value as Partial<HoldsTensors>)[HELD_TENSORS];
+  if (typeof held === 'function') {
+    for (const t of held.call(value)) collectTensors(t, out, seen, isTensor);
     return;
   }
   if (Array.isArray(value)) {
@@ -51,7 +67,8 @@ export function registerTensorCheck(fn: (v: unknown) => v is Tensor): void {
 
 /**
  * Runs `fn` and disposes every tensor it created, except the tensors in its
- * result (found in arrays, Maps and plain objects) and tensors passed to keep().
+ * result (found in arrays, Maps, plain objects and objects holding tensors, such as
+ * a PackedSequence) and tensors passed to keep().
  * `fn` must be synchronous: tidy cannot follow tensors across an await.
  */
 export function tidy<R>(fn: () => R): R;
