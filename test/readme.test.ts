@@ -17,3 +17,14 @@ test('the README tour runs and prints what its comments say', () => {
   expect(lines[1]).toBe('[ 48, 8 ]');
   expect(lines[2]).toBe('number');
 });
+
+test("the README's packing snippet runs and prints what its comments say", () => {
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  const block = /## Packing variable-length sequences[\s\S]*?```js\n([\s\S]*?)```/.exec(readme);
+  expect(block).not.toBeNull();
+  const code = (block as RegExpExecArray)[1];
+  const out = execFileSync(process.execPath, ['-e', code], { cwd: root, encoding: 'utf8' });
+  // Each console.log line ends with a comment giving what it prints.
+  const promised = code.split('\n').filter((l) => l.startsWith('console.log(')).map((l) => l.split('// ')[1].trim());
+  expect(out.trim().split('\n')).toEqual(promised);
+});

@@ -5,8 +5,7 @@ import { full } from '../../creation';
 import { cat, reshape } from '../../ops/shape';
 import { Tensor } from '../../tensor';
 import { indexTensor } from './indices';
-import { PackedSequence } from './packed-sequence';
-import { invertPermutation } from './packed-sequence';
+import { invertPermutation, PackedSequence } from './packed-sequence';
 
 /** One row of `value` shaped like a row of `like` (dims after the first). */
 function paddingRow(where: string, like: Tensor, value: number): Tensor {
