@@ -12,6 +12,7 @@ import * as cr from '../lib';
 import type { Tensor } from '../lib';
 import { Encoded, decodeValues, makeTensor, typedFor } from './helpers/fixtures';
 import { gradcheck, prng, randomInput } from './helpers/gradcheck';
+import { sortDescending } from '../lib/nn/utils/sort-descending';
 
 const { PackedSequence, packPaddedSequence, padPackedSequence, padSequence, packSequence, unpackSequence, unpadSequence } = cr.nn.utils.rnn;
 
@@ -160,6 +161,19 @@ test("the packing order of unsorted batches follows torch.sort's (unstable) orde
     const packed = cr.tidy(() => packPaddedSequence(cr.zeros([Math.max(...c.values), c.values.length]), c.values, { enforceSorted: false }));
     expect(Array.from((packed.sortedIndices as Tensor).dataSync())).toEqual(c.indices);
     packed.dispose();
+  }
+});
+
+test("the heapsort fallback of std::sort's introsort sorts too (checked against libstdc++ when written)", () => {
+  const rng = prng(3);
+  for (const n of [17, 40, 257]) {
+    const values = Array.from({ length: n }, () => 1 + Math.floor(rng() * 5));
+    for (const depthLimit of [0, 1, 2]) {
+      const { sorted, indices } = sortDescending(values, depthLimit);
+      expect(sorted).toEqual(values.slice().sort((a, b) => b - a));
+      expect(indices.map((i) => values[i])).toEqual(sorted);
+      expect(indices.slice().sort((a, b) => a - b)).toEqual(values.map((_, i) => i));
+    }
   }
 });
 

@@ -33,10 +33,11 @@ class IntroSort {
     this.idx[to] = this.idx[from];
   }
 
-  sort(): void {
+  /** std::sort; depthLimit is std::__lg(n) * 2 there (tests lower it to reach the heapsort). */
+  sort(depthLimit = 2 * Math.floor(Math.log2(this.keys.length))): void {
     const n = this.keys.length;
     if (n < 2) return;
-    this.introsortLoop(0, n, 2 * Math.floor(Math.log2(n)));
+    this.introsortLoop(0, n, depthLimit);
     this.finalInsertionSort(0, n);
   }
 
@@ -165,9 +166,9 @@ class IntroSort {
  * The indices that sort `values` in decreasing order, exactly as
  * torch.sort(torch.tensor(values), descending=True).indices on the CPU.
  */
-export function sortDescending(values: readonly number[]): { sorted: number[]; indices: number[] } {
+export function sortDescending(values: readonly number[], depthLimit?: number): { sorted: number[]; indices: number[] } {
   const keys = values.slice();
   const indices = values.map((_, i) => i);
-  new IntroSort(keys, indices).sort();
+  new IntroSort(keys, indices).sort(depthLimit);
   return { sorted: keys, indices };
 }
