@@ -84,6 +84,7 @@ describe('packPaddedSequence / padPackedSequence match PyTorch', () => {
         const lengths = lengthsAsTensor ? cr.tensor(Int32Array.from(c.lengths), { dtype: 'int32' }) : c.lengths;
         const packed = packPaddedSequence(x, lengths, { batchFirst: c.batchFirst, enforceSorted: c.enforceSorted });
         expectPacked(packed, c.packed, c.name);
+        expect(packed.data.gradFn?.name).toBe('PackPaddedSequenceBackward0');
         // The pads below backpropagate through the same packing node.
         lossOf([packed.data], [c.upstreamData]).backward(undefined, { retainGraph: true });
         expectExact(x.grad as Tensor, c.gradData, `${c.name} grad through pack`);

@@ -40,6 +40,9 @@ export interface PackSequenceOptions {
   enforceSorted?: boolean;
 }
 
+/** PyTorch's name for the backward of packed data. */
+const PACK_BACKWARD = 'PackPaddedSequenceBackward0';
+
 /** The lengths in packing order, and that order (null: as given). */
 function packingOrder(lengths: number[], enforceSorted: boolean): { sorted: number[]; order: number[] | null } {
   if (enforceSorted) return { sorted: lengths, order: null };
@@ -76,7 +79,7 @@ export function packPaddedSequence(input: Tensor, lengths: Lengths, options: Pac
   checkPackable(where, sorted, batch, x.numel, steps);
   const sizes = batchSizesOf(sorted);
   const rows = packRows(sizes, order, batchFirst ? (t, b) => b * steps + t : (t, b) => t * batch + b);
-  return tidy(() => makePacked(gatherRows(mergeFirstTwo(x), rows), sizes, order));
+  return tidy(() => makePacked(gatherRows(mergeFirstTwo(x), rows, PACK_BACKWARD), sizes, order));
 }
 
 /**
@@ -147,7 +150,7 @@ export function packSequence(sequences: Tensor[] | Tensor, options: PackSequence
     // pad_sequence gives the first sequence's dtype to the whole batch.
     const dtype = seqs[0].dtype;
     const table = cat(seqs.map((s) => (s.dtype === dtype ? s : to(s, dtype))), 0);
-    return makePacked(gatherRows(table, rows), sizes, order);
+    return makePacked(gatherRows(table, rows, PACK_BACKWARD), sizes, order);
   });
 }
 

@@ -18,9 +18,10 @@ function asRows(x: Tensor): Tensor {
 /**
  * out[i] = x[rows[i]] along dim 0. The indices are trusted (the callers
  * compute them in range); backward scatters the gradient rows back with
- * an index-add, so repeated rows accumulate.
+ * an index-add, so repeated rows accumulate. `name` is the backward node's
+ * (PyTorch's name for the op the gather stands for).
  */
-export function gatherRows(x: Tensor, rows: Int32Array): Tensor {
+export function gatherRows(x: Tensor, rows: Int32Array, name = 'IndexSelectBackward0'): Tensor {
   const rest = x.shape.slice(1);
   const out = tidy(() => {
     const table = asRows(x);
@@ -32,7 +33,7 @@ export function gatherRows(x: Tensor, rows: Int32Array): Tensor {
   if (needsGrad(x)) {
     const shape = x.shape;
     // The rows are kept on the host, so backward needs no saved tensor.
-    record(out, 'IndexSelectBackward0', [x], ([g]) => tidy(() => {
+    record(out, name, [x], ([g]) => tidy(() => {
       const gRows = asRows(g as Tensor);
       const table = emptyLike(g as Tensor, [shape[0], gRows.shape[1]]);
       const idx = indexTensor(rows, (g as Tensor).deviceObj);
