@@ -359,7 +359,10 @@ export function formatCauses(causes: CudaCause[], indent = '  '): string {
 
 // ---- The public namespace -------------------------------------------------------
 
-/** Whether device 'cuda' can be used here. */
+/**
+ * Whether device 'cuda' can be used here: discovery finds everything and the
+ * one-time GPU self-test passes (it runs here the first time, making a CUDA context).
+ */
 export function isAvailable(): boolean {
   const p = probe();
   if (!p.driver.found || p.devices.length === 0) return false;
@@ -376,7 +379,10 @@ export function devices(): CudaDeviceInfo[] {
   return probe().devices.map((d) => ({ ...d }));
 }
 
-/** Everything found, for versions() and `npx cudnn-rnn doctor`. */
+/**
+ * Everything found, for versions() and `npx cudnn-rnn doctor`. Where discovery
+ * finds a device and every library, this runs the one-time GPU self-test.
+ */
 export function report(): CudaVersions {
   const d = discover();
   const found = unavailableCauses(d);

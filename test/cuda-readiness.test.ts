@@ -212,6 +212,7 @@ attempt('gru', () => new cr.nn.GRU(2, 2));`, childEnv(m));
     const reason = `the GPU self-test failed at step 'context': ${v.probe.reason}`;
     expect(v.causes).toEqual([{ reason, fix: v.probe.fix }]);
     expect(warnings[0].message).toContain(reason);
+    expect(stderr).toContain(`fix: ${v.probe.fix}`); // the warning's detail
     expect(error?.message).toContain(`  - ${reason}\n    fix: ${v.probe.fix}`);
   });
 
