@@ -387,7 +387,7 @@ export function report(): CudaVersions {
   const d = discover();
   const found = unavailableCauses(d);
   const probe: CudaProbe = found.length > 0
-    ? { ran: false, ok: false, reason: `not run: ${found.map((c) => c.reason).join('; ')}` }
+    ? { ran: false, ok: false, reason: `not run: discovery already found ${found.length === 1 ? 'a cause' : `${found.length} causes`} (see causes)` }
     : d.devices.length === 0 ? { ran: false, ok: false, reason: 'not run: no CUDA device' } : selfTest(d, 0);
   const causes = found.length > 0 ? found : usableCauses(d, 0);
   return {
