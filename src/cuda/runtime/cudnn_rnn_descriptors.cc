@@ -99,14 +99,16 @@ cudnn::RNNAlgo choose_algo(const Session& s, const Key& key) {
 
 Status build_entry_with(const Session& s, const Key& key, cudnn::RNNAlgo algo, Entry* e, int* raw);
 
-// The chosen algorithm, else STANDARD when cuDNN answers NOT_SUPPORTED for
-// it (a shape or GPU the persistent kernels do not cover).
+// The chosen algorithm, else STANDARD when cuDNN refuses it while the
+// descriptors are made: NOT_SUPPORTED (a shape or GPU the persistent kernels
+// do not cover), or any other refusal of a persistent algorithm (STANDARD
+// then reports its own error if the shape is wrong for every algorithm).
 Status build_entry(const Session& s, const Key& key, std::shared_ptr<Entry>* out, bool force_standard = false) {
   const cudnn::RNNAlgo algo = force_standard ? cudnn::kRnnAlgoStandard : choose_algo(s, key);
   int raw = 0;
   *out = std::make_shared<Entry>();
   Status st = build_entry_with(s, key, algo, out->get(), &raw);
-  if (st.ok() || algo == cudnn::kRnnAlgoStandard || !policy::is_not_supported(loaded().cudnn_major, raw)) return st;
+  if (st.ok() || algo == cudnn::kRnnAlgoStandard || raw == 0) return st;  // raw 0: not cuDNN's refusal
   *out = std::make_shared<Entry>();
   return build_entry_with(s, key, cudnn::kRnnAlgoStandard, out->get(), &raw);
 }
