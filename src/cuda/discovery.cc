@@ -457,14 +457,14 @@ std::vector<Preload> cudnn_preloads(const std::string& dir, int major) {
     known.push_back(path);
     if (dynload::is_file(path)) out.push_back(Preload{path, sub.needed_for_rnn});
   }
-  // Sub-libraries of a newer release that the list above does not know yet:
-  // after libcudnn_graph (the one they all need), optional.
+  // Sub-libraries the list above does not know (a newer release's engines,
+  // cuDNN 8's cnn pair): last, when everything they may need is loaded;
+  // optional.
   const std::string pattern = dynload::join(dir, "libcudnn_*.so." + std::to_string(major));
-  size_t at = out.empty() || dynload::base_name(out[0].path) != sub_libraries(major)[0].name ? 0 : 1;
   for (const std::string& path : dynload::glob_files(pattern)) {
     bool listed = false;
     for (const std::string& k : known) listed = listed || k == path;
-    if (!listed) out.insert(out.begin() + static_cast<std::ptrdiff_t>(at++), Preload{path, false});
+    if (!listed) out.push_back(Preload{path, false});
   }
   return out;
 }
