@@ -293,21 +293,25 @@ const MIN_DRIVER: Record<number, string> = { 12: '525.60.13', 13: '580' };
 function selfTestFix(step: string, d: CudaDiscovery): string {
   const runtime = linkedRuntime().version;
   const major = Number(runtime.split('.')[0]) || 0;
+  const compat = `cuda-compat-${major}-${runtime.split('.')[1] ?? '0'}`;
   const doctor = 'run `npx cudnn-rnn doctor` for the libraries found';
+  // cuDNN must match the cuBLAS found (discovery pairs them by CUDA major).
+  const pair = (d.cublas.cudaVersion || String(d.cublas.major || major)).split('.')[0];
+  const cc = d.devices[0]?.computeCapability ?? '?';
   switch (step) {
     case 'driver':
       return `install an NVIDIA driver that runs CUDA ${runtime}` +
         (MIN_DRIVER[major] ? ` (version ${MIN_DRIVER[major]} or newer)` : '') +
-        `, or, where the driver cannot be changed (datacenter GPUs), NVIDIA's forward-compatibility package cuda-compat-${major}-${runtime.split('.')[1] ?? '0'} with its folder (/usr/local/cuda-${runtime}/compat) first on LD_LIBRARY_PATH`;
+        `, or, where the driver cannot be changed (datacenter GPUs), NVIDIA's forward-compatibility package ${compat} with its folder (/usr/local/cuda-${runtime}/compat) first on LD_LIBRARY_PATH`;
     case 'context':
       return 'check that `nvidia-smi` lists the GPU and that no other process holds it in exclusive mode; in a container, start it with the NVIDIA Container Toolkit (`docker run --gpus all`)' +
-        (MIN_DRIVER[major] ? `; if the reason says the driver is insufficient, install driver ${MIN_DRIVER[major]} or newer, or cuda-compat-${major}-0` : '');
+        (MIN_DRIVER[major] ? `; if the reason says the driver is insufficient, install driver ${MIN_DRIVER[major]} or newer, or ${compat}` : '');
     case 'cudnnCreate':
-      return `cuDNN ${d.cudnn.version} (${d.cudnn.path}) could not start on this GPU: install a cuDNN 9 built for CUDA ${d.driver.cudaVersion.split('.')[0] || major} that supports it (\`pip install nvidia-cudnn-cu${d.driver.cudaVersion.split('.')[0] || major}\`); ${doctor}`;
+      return `cuDNN ${d.cudnn.version} (${d.cudnn.path}) could not start on this GPU (compute capability ${cc}): install a cuDNN 9 built for CUDA ${pair}, the cuBLAS's major, that supports it (\`pip install nvidia-cudnn-cu${pair}\`); ${doctor}`;
     case 'cublasCreate':
-      return `cuBLAS ${d.cublas.version} (${d.cublas.path}) could not start on this GPU: install the cuBLAS of the same CUDA major as cuDNN (${d.cudnn.cudaVersion || 'unknown'}); ${doctor}`;
+      return `cuBLAS ${d.cublas.version} (${d.cublas.path}) could not start on this GPU (compute capability ${cc}): install the cuBLAS of cuDNN's CUDA major (${d.cudnn.cudaVersion || 'unknown'}) for this driver; ${doctor}`;
     case 'kernel':
-      return `this addon's GPU code does not run on this GPU (compute capability ${d.devices[0]?.computeCapability ?? '?'}): rebuild the addon here with a CUDA toolkit that supports it (\`npm rebuild cudnn-rnn\`)`;
+      return `this addon's GPU code does not run on this GPU (compute capability ${cc}): rebuild the addon here with a CUDA toolkit that supports it (\`npm rebuild cudnn-rnn\`)`;
     case 'cudnnRNNForward':
     case 'cudnnRNNBackward':
       return `cuDNN's RNN failed on a tiny GRU: cuDNN ${d.cudnn.version} (CUDA ${d.cudnn.cudaVersion || '?'}) and cuBLAS ${d.cublas.version} (CUDA ${d.cublas.cudaVersion || d.cublas.major}) must be built for the same CUDA major and support this GPU; reinstall a matching pair; ${doctor}`;
