@@ -5,6 +5,9 @@
 // training step is the workspace, served by the stream-ordered caching
 // allocator's pool. Every call holds the device's handle_mu while it uses
 // the cuDNN handle and returns once its work is queued on the device's stream.
+// The algorithm is PyTorch's choice (rnn_policy.h), kept per descriptor; a
+// cuDNN call that fails to allocate its own memory is retried once after
+// our idle cached blocks are released (cudnn_retry).
 #include <atomic>
 #include <memory>
 #include <mutex>

@@ -107,7 +107,8 @@ struct Entry {
   size_t reserve_bytes = 0;  // 0 for inference
   DeviceBuffer seq_lengths;  // `batch` int32 = seq_len on the device (cuDNN 8 only; NULL on 9)
   // The algorithm (policy::choose_rnn_algo, PyTorch's get_algo), or STANDARD
-  // when cuDNN answered NOT_SUPPORTED for the chosen one.
+  // when cuDNN refused the chosen one (making the descriptors, or
+  // NOT_SUPPORTED when it ran: replace_with_standard).
   cudnn::RNNAlgo algo = cudnn::kRnnAlgoStandard;
 };
 
