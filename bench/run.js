@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench [-- --device cpu|cuda|cuda:N] [--runs N] [--only name,name]`
+// `npm run bench [-- --device cpu|cuda|cuda:N] [--runs N] [--rounds N] [--only name,name] [--no-peers] [--json PATH]`
 // Times nn.RNN/nn.GRU forward (inference) and forward+backward on the shapes
 // of bench/configs.json (a copy of shared/bench/configs.json), beside the
 // peers measured in the same run. Prints medians and ratios.
@@ -18,7 +18,7 @@ const { native } = require('../dist/cjs/native.js');
 const { nn, tidy, noGrad, manualSeed, randn, zeros, versions } = lib;
 
 function parseArgs(argv) {
-  const args = { device: 'cpu', runs: 30, only: null, peers: true, rounds: 3 };
+  const args = { device: 'cpu', runs: 30, only: null, peers: true, rounds: 3, json: null };
   for (let i = 0; i < argv.length; ++i) {
     const a = argv[i];
     if (a === '--device') args.device = argv[++i];
@@ -26,6 +26,7 @@ function parseArgs(argv) {
     else if (a === '--only') args.only = argv[++i].split(',');
     else if (a === '--no-peers') args.peers = false;
     else if (a === '--rounds') args.rounds = Number(argv[++i]);
+    else if (a === '--json') args.json = argv[++i];
     else throw new Error(`bench: unknown argument ${a}`);
   }
   return args;
@@ -244,6 +245,21 @@ function torchCudaPeer(configs, device, runs, python) {
   }
 }
 
+/**
+ * --json PATH: the run as data, one entry per config printed (whatever the
+ * configs file holds), for scripts/gpu-summary.js. Times in ms; NaN (not
+ * measured) becomes null; ratio = peer time / ours (higher is better for us).
+ */
+function writeJson(args, head, configs, row) {
+  if (!args.json) return;
+  const out = { ...head, device: args.device, rounds: args.rounds, configs: configs.map((c) => ({ name: c.name, shape: c, ...row(c) })) };
+  fs.writeFileSync(args.json, `${JSON.stringify(out, null, 2)}\n`);
+}
+
+function ratio(peer, ours) {
+  return peer === undefined || peer === null || !Number.isFinite(peer / ours) ? null : peer / ours;
+}
+
 async function mainCuda(args, configs) {
   const { cuda } = lib;
   const device = args.device;
@@ -303,7 +319,21 @@ async function mainCuda(args, configs) {
   console.log(`\nx torch = PyTorch's time / our time (higher is better for us); each time is the best of ${args.rounds} rounds' medians of wall-clock time with a device synchronisation after each call, after warm-up.`);
   console.log('f+b = forward + backward (grads of input, h0, all weights). overhead = (our forward - raw cudnnRNNForward) in microseconds per call.');
   const complete = Object.keys(torchRes.results || {}).length === configs.length && configs.every((c) => !Number.isNaN(ours[c.name].rawMs));
-  console.log(`Targets: >= 1.0x PyTorch on every config, overhead < 20 us: ${misses.length ? `missed: ${misses.join('; ')}` : complete ? 'met' : 'not all measured'}`);
+  const targets = misses.length ? `missed: ${misses.join('; ')}` : complete ? 'met' : 'not all measured';
+  console.log(`Targets: >= 1.0x PyTorch on every config, overhead < 20 us: ${targets}`);
+  writeJson(args, {
+    gpu: dev,
+    torch: torchRes.error ? { error: torchRes.error } : { version: torchRes.torch, cudnn: torchRes.cudnn, device: torchRes.device_name },
+    targets,
+  }, configs, (c) => {
+    const o = ours[c.name];
+    const t = torchRes.results?.[c.name];
+    return {
+      forwardMs: o.forwardMs, trainMs: o.trainMs, rawMs: o.rawMs, overheadUs: (o.forwardMs - o.rawMs) * 1000,
+      torch: t ? { forwardMs: t.forward_ms, trainMs: t.train_ms } : null,
+      ratio: { forward: ratio(t?.forward_ms, o.forwardMs), train: ratio(t?.train_ms, o.trainMs) },
+    };
+  });
 }
 
 async function main() {
@@ -372,6 +402,21 @@ async function main() {
   }
   console.log(table(rows));
   console.log(`\nx peer = peer time / our time (higher is better for us); each time is the best of ${args.rounds} rounds' medians; f+b = forward + backward (grads of input, h0, all weights).`);
+  writeJson(args, {
+    cpu: os.cpus()[0].model.trim(),
+    torch: torchRes.error ? { error: torchRes.error } : { version: torchRes.torch },
+    ort: ortRes.error ? { error: ortRes.error } : { version: ortRes.version },
+  }, configs, (c) => {
+    const o = ours[c.name];
+    const t = torchRes.results?.[c.name];
+    const r = ortRes.results?.[c.name];
+    return {
+      forwardMs: o.forwardMs, trainMs: o.trainMs,
+      torch: t ? { forwardMs: t.forward_ms, trainMs: t.train_ms } : null,
+      ort: r ? { forwardMs: r.forward_ms } : null,
+      ratio: { forward: ratio(t?.forward_ms, o.forwardMs), train: ratio(t?.train_ms, o.trainMs) },
+    };
+  });
 }
 
 main().catch((err) => {

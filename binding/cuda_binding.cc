@@ -118,6 +118,7 @@ Napi::Value CudnnStatusName(const Napi::CallbackInfo& info) {
 void RegisterCuda(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaDiscover", Napi::Function::New(env, CudaDiscover, "cudaDiscover"));
   exports.Set("cudnnStatusName", Napi::Function::New(env, CudnnStatusName, "cudnnStatusName"));
+  RegisterCudaPolicy(env, exports);
 }
 
 }  // namespace binding

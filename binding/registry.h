@@ -11,6 +11,7 @@ void RegisterRandom(Napi::Env env, Napi::Object exports);
 void RegisterRnn(Napi::Env env, Napi::Object exports);
 void RegisterSystem(Napi::Env env, Napi::Object exports);
 void RegisterCuda(Napi::Env env, Napi::Object exports);
+void RegisterCudaPolicy(Napi::Env env, Napi::Object exports);  // called by RegisterCuda
 void RegisterCudaMemory(Napi::Env env, Napi::Object exports);
 
 }  // namespace binding

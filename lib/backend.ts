@@ -10,7 +10,10 @@ const CUDA_UNAVAILABLE = 'ERR_CUDNN_RNN_CUDA_UNAVAILABLE';
 // ---- 'cuda' on request --------------------------------------------------------
 
 function checkCuda(where: string, device: Device): Device {
-  const causes = cuda.unavailableCauses(cuda.discover());
+  const d = cuda.discover();
+  // Discovery first; the self-test only for a device that exists.
+  const found = cuda.unavailableCauses(d);
+  const causes = found.length > 0 || device.index >= d.devices.length ? found : cuda.usableCauses(d, device.index);
   if (causes.length > 0) {
     throw new CodedError(
       `${where}: device ${deviceName(device)} is not available. Causes and fixes:\n${cuda.formatCauses(causes)}\n` +
@@ -42,7 +45,8 @@ function resolveAuto(): Device {
   }
   // Without a device there is no need to map cuDNN just to report it.
   const d = probe.devices.length === 0 ? probe : cuda.discover();
-  const causes = cuda.unavailableCauses(d);
+  // With a device and every library found, the self-test decides (once).
+  const causes = probe.devices.length === 0 ? cuda.unavailableCauses(d) : cuda.usableCauses(d, 0);
   autoDevice = causes.length === 0 ? Object.freeze({ type: 'cuda' as const, index: 0 }) : CPU;
   if (causes.length > 0 && !warned) {
     warned = true;

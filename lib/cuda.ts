@@ -65,6 +65,22 @@ export interface CudaCause {
   fix: string;
 }
 
+/**
+ * The GPU self-test's verdict (src/cuda/self_test.h): run once, lazily, when
+ * discovery finds nothing missing, before 'auto' or 'cuda' commits to the GPU.
+ */
+export interface CudaProbe {
+  /** The self-test ran (it does not when discovery already gives a cause). */
+  ran: boolean;
+  ok: boolean;
+  /** The step that failed: 'driver', 'context', 'cudnnCreate', 'cublasCreate', 'kernel', 'cudnnRNNForward' or 'cudnnRNNBackward'. */
+  step?: string;
+  /** Why it failed, or why it did not run. */
+  reason?: string;
+  /** What a person can do about it. */
+  fix?: string;
+}
+
 export interface CudaVersions extends CudaDiscovery {
   /** Device 'cuda' can be used. */
   available: boolean;
@@ -73,6 +89,8 @@ export interface CudaVersions extends CudaDiscovery {
   causes: CudaCause[];
   /** The CUDA runtime the addon links statically (none in a CPU-only build). */
   runtime: { version: string; reason: string };
+  /** The GPU self-test of device 0. */
+  probe: CudaProbe;
 }
 
 export interface DiscoverOptions {
@@ -267,6 +285,77 @@ export function unavailableCauses(d: CudaDiscovery): CudaCause[] {
   return causes;
 }
 
+// ---- The self-test -------------------------------------------------------------
+
+/** The oldest Linux driver of each CUDA major (NVIDIA's CUDA toolkit release notes, table 3). */
+const MIN_DRIVER: Record<number, string> = { 12: '525.60.13', 13: '580' };
+
+function selfTestFix(step: string, d: CudaDiscovery): string {
+  const runtime = linkedRuntime().version;
+  const major = Number(runtime.split('.')[0]) || 0;
+  const compat = `cuda-compat-${major}-${runtime.split('.')[1] ?? '0'}`;
+  const doctor = 'run `npx cudnn-rnn doctor` for the libraries found';
+  // cuDNN must match the cuBLAS found (discovery pairs them by CUDA major).
+  const pair = (d.cublas.cudaVersion || String(d.cublas.major || major)).split('.')[0];
+  const cc = d.devices[0]?.computeCapability ?? '?';
+  switch (step) {
+    case 'driver':
+      return `install an NVIDIA driver that runs CUDA ${runtime}` +
+        (MIN_DRIVER[major] ? ` (version ${MIN_DRIVER[major]} or newer)` : '') +
+        `, or, where the driver cannot be changed (datacenter GPUs), NVIDIA's forward-compatibility package ${compat} with its folder (/usr/local/cuda-${runtime}/compat) first on LD_LIBRARY_PATH`;
+    case 'context':
+      return 'check that `nvidia-smi` lists the GPU and that no other process holds it in exclusive mode; in a container, start it with the NVIDIA Container Toolkit (`docker run --gpus all`)' +
+        (MIN_DRIVER[major] ? `; if the reason says the driver is insufficient, install driver ${MIN_DRIVER[major]} or newer, or ${compat}` : '');
+    case 'cudnnCreate':
+      return `cuDNN ${d.cudnn.version} (${d.cudnn.path}) could not start on this GPU (compute capability ${cc}): install a cuDNN 9 built for CUDA ${pair}, the cuBLAS's major, that supports it (\`pip install nvidia-cudnn-cu${pair}\`); ${doctor}`;
+    case 'cublasCreate':
+      return `cuBLAS ${d.cublas.version} (${d.cublas.path}) could not start on this GPU (compute capability ${cc}): install the cuBLAS of cuDNN's CUDA major (${d.cudnn.cudaVersion || 'unknown'}) for this driver; ${doctor}`;
+    case 'kernel':
+      return `this addon's GPU code does not run on this GPU (compute capability ${cc}): rebuild the addon here with a CUDA toolkit that supports it (\`npm rebuild cudnn-rnn\`)`;
+    case 'cudnnRNNForward':
+    case 'cudnnRNNBackward':
+      return `cuDNN's RNN failed on a tiny GRU: cuDNN ${d.cudnn.version} (CUDA ${d.cudnn.cudaVersion || '?'}) and cuBLAS ${d.cublas.version} (CUDA ${d.cublas.cudaVersion || d.cublas.major}) must be built for the same CUDA major and support this GPU; reinstall a matching pair; ${doctor}`;
+    default:
+      return doctor;
+  }
+}
+
+const selfTests = new Map<number, CudaProbe>();
+
+/**
+ * The self-test of `device`, run once per process (native code caches it
+ * too). Only meaningful when unavailableCauses(d) is empty.
+ */
+export function selfTest(d: CudaDiscovery, device = 0): CudaProbe {
+  const known = selfTests.get(device);
+  if (known) return known;
+  const fn = (native as Partial<NativeBinding>).cudaSelfTest;
+  let probe: CudaProbe;
+  if (typeof fn !== 'function') {
+    probe = { ran: false, ok: false, reason: STALE_ADDON };
+  } else {
+    const r = fn(device);
+    probe = r.ok ? { ran: true, ok: true } : { ran: true, ok: false, step: r.step, reason: r.reason, fix: selfTestFix(r.step, d) };
+  }
+  selfTests.set(device, probe);
+  return probe;
+}
+
+function selfTestCause(p: CudaProbe): CudaCause {
+  return { reason: `the GPU self-test failed at step '${p.step}': ${p.reason}`, fix: p.fix ?? '' };
+}
+
+/**
+ * Why device `device` cannot be used: discovery's causes, else the
+ * self-test's (it runs only when discovery finds nothing missing); [] when it can.
+ */
+export function usableCauses(d: CudaDiscovery, device = 0): CudaCause[] {
+  const causes = unavailableCauses(d);
+  if (causes.length > 0) return causes;
+  const p = selfTest(d, device);
+  return p.ok ? [] : [p.ran ? selfTestCause(p) : { reason: p.reason ?? 'the GPU self-test could not run', fix: 'rebuild the addon: `npm rebuild cudnn-rnn`' }];
+}
+
 /** Causes as indented lines, for errors, warnings and the doctor. */
 export function formatCauses(causes: CudaCause[], indent = '  '): string {
   return causes.map((c) => `${indent}- ${c.reason}\n${indent}  fix: ${c.fix}`).join('\n');
@@ -274,11 +363,14 @@ export function formatCauses(causes: CudaCause[], indent = '  '): string {
 
 // ---- The public namespace -------------------------------------------------------
 
-/** Whether device 'cuda' can be used here. */
+/**
+ * Whether device 'cuda' can be used here: discovery finds everything and the
+ * one-time GPU self-test passes (it runs here the first time, making a CUDA context).
+ */
 export function isAvailable(): boolean {
   const p = probe();
   if (!p.driver.found || p.devices.length === 0) return false;
-  return unavailableCauses(discover()).length === 0;
+  return usableCauses(discover()).length === 0;
 }
 
 /** CUDA devices the driver reports (0 without a driver), usable or not. */
@@ -291,16 +383,24 @@ export function devices(): CudaDeviceInfo[] {
   return probe().devices.map((d) => ({ ...d }));
 }
 
-/** Everything found, for versions() and `npx cudnn-rnn doctor`. */
+/**
+ * Everything found, for versions() and `npx cudnn-rnn doctor`. Where discovery
+ * finds a device and every library, this runs the one-time GPU self-test.
+ */
 export function report(): CudaVersions {
   const d = discover();
-  const causes = unavailableCauses(d);
+  const found = unavailableCauses(d);
+  const probe: CudaProbe = found.length > 0
+    ? { ran: false, ok: false, reason: `not run: discovery already found ${found.length === 1 ? 'a cause' : `${found.length} causes`} (see causes)` }
+    : d.devices.length === 0 ? { ran: false, ok: false, reason: 'not run: no CUDA device' } : selfTest(d, 0);
+  const causes = found.length > 0 ? found : usableCauses(d, 0);
   return {
     ...d,
     available: causes.length === 0,
     reason: causes.map((c) => c.reason).join('; '),
     causes,
     runtime: linkedRuntime(),
+    probe,
   };
 }
 

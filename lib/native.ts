@@ -22,6 +22,17 @@ export interface BlasInfoNative {
   tried: string;
 }
 
+/** binding/cuda_policy_binding.cc: src/cuda/rnn_policy.h's decisions. */
+export interface CudaPolicyNative {
+  rnnAlgo(query: Record<string, number | boolean>): number;
+  algoName(algo: number): string;
+  isNotSupported(cudnnMajor: number, status: number): boolean;
+  passDevSeqLengths(cudnnMajor: number): boolean;
+  libraryAllocFailure(lib: 'cudnn' | 'cublas', cudnnMajor: number, status: number): boolean;
+  retryScript(lib: 'cudnn' | 'cublas', cudnnMajor: number, statuses: number[], releaseOk: boolean): { status: number; calls: number; releases: number; retried: boolean };
+  weightCover(slots: Array<[number, number, number]>, total: number): { error: string; gaps: number };
+}
+
 /** What lib/cuda.ts asks src/cuda/discovery for (binding/cuda_binding.cc). */
 export interface CudaDiscoverOptionsNative {
   cudnnPath: string;
@@ -82,6 +93,10 @@ export interface NativeBinding {
   blasInfo(): BlasInfoNative;
   cudaDiscover(options: CudaDiscoverOptionsNative): CudaDiscovery;
   cudnnStatusName(major: number, code: number): string;
+  /** The one-time GPU self-test of device N (src/cuda/self_test.h); cached natively. */
+  cudaSelfTest(device: number): { ok: boolean; step: string; reason: string };
+  /** The cuDNN backend's GPU-free decisions (src/cuda/rnn_policy.h), for tests. */
+  cudaPolicy: CudaPolicyNative;
   /** This addon was compiled with nvcc and carries the GPU backend. */
   cudaBuiltWithKernels: boolean;
   cudaMemoryStats(device: number): { allocated: number; reserved: number; peakAllocated: number; driverAllocs: number };

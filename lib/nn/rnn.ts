@@ -110,7 +110,8 @@ export abstract class RNNBase extends Module {
     const { numel, slots } = rnnWeightLayout(this.spec(), device);
     this.slots = slots;
     this.flatWeightsNames = RNNBase.paramNames(this.numLayers, this.bidirectional, this.bias);
-    this.flat = keep(Tensor.empty([numel], this.dtypeValue, device));
+    // Zero-filled on every device: cuDNN's padding between parameters stays 0 (PyTorch's at::zeros).
+    this.flat = keep(Tensor.empty([numel], this.dtypeValue, device, true));
     this.installParams();
     this.resetParameters();
   }
@@ -195,7 +196,7 @@ export abstract class RNNBase extends Module {
     // so parameters are copied one by one into a fresh flat buffer: PyTorch's
     // flatten_parameters. Gradients move with them, as in PyTorch.
     const { numel, slots } = rnnWeightLayout({ ...this.spec(), dtype }, device);
-    const next = keep(Tensor.empty([numel], dtype, device));
+    const next = keep(Tensor.empty([numel], dtype, device, true));
     const target = { dtype, device: deviceName(device) };
     const oldParams = this.paramList;
     const views = paramViews(next, slots);

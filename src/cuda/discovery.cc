@@ -311,7 +311,10 @@ DriverInfo probe_driver(driver::Api& api) {
 
 // ---- cuBLAS -----------------------------------------------------------------------
 
-const Spec kCublas{"cuBLAS", "libcublas.so.", {13, 12}, {"nvidia/cu13/lib", "nvidia/cublas/lib"}};
+// nvidia/cu13/lib: CUDA 13's wheels (nvidia-cublas 13.x); nvidia/cu12/lib:
+// the same layout for CUDA 12 where a wheel uses it; nvidia/cublas/lib: the
+// CUDA 12 wheel (nvidia-cublas-cu12).
+const Spec kCublas{"cuBLAS", "libcublas.so.", {13, 12}, {"nvidia/cu13/lib", "nvidia/cu12/lib", "nvidia/cublas/lib"}};
 
 // libcublas needs libcublasLt of the same major beside it.
 std::vector<Preload> cublas_preloads(const std::string& dir, int major) {
@@ -322,8 +325,9 @@ std::vector<Preload> cublas_preloads(const std::string& dir, int major) {
 
 // Opens the first acceptable candidate into `lib` (found, source, path), or
 // records why none was; returns whether one was opened.
-bool open_into(LibraryInfo& lib, const Search& s, const dynload::Check& check, const Spec& spec, bool explicit_path) {
-  dynload::Opened o = dynload::open_first(s.candidates, check, lib.tried);
+bool open_into(LibraryInfo& lib, const Search& s, const dynload::Check& check, const Spec& spec, bool explicit_path,
+               dynload::Opened& o) {
+  o = dynload::open_first(s.candidates, check, lib.tried);
   if (!o.handle) {
     lib.reason = reason_not_found(lib, spec, explicit_path);
     return false;
@@ -334,7 +338,32 @@ bool open_into(LibraryInfo& lib, const Search& s, const dynload::Check& check, c
   return true;
 }
 
-LibraryInfo find_cublas(const Options& options, const DriverInfo& drv, cublas::Api& api) {
+// The CUDA major a library was built for: its runtime version's major, else
+// (cuBLAS) its own major, which is the CUDA major; 0 when unknown.
+int cuda_major(const LibraryInfo& lib, bool is_cublas) {
+  if (lib.cuda_version) return lib.cuda_version / 1000;
+  return is_cublas ? lib.major : 0;
+}
+
+// What a refused partner line says about the library it would not match.
+std::string describe(const LibraryInfo& lib, const char* what) {
+  return std::string(what) + " " + lib.version + " (" + lib.path + ", CUDA " +
+         (lib.cuda_version ? cuda_version_text(lib.cuda_version) : std::to_string(lib.major)) + ")";
+}
+
+// cuDNN loads the libcublasLt of its own CUDA major at its first RNN call, so
+// a cuDNN built for CUDA 12 beside a CUDA 13 cuBLAS fails there. `want_cuda`
+// (0: any) is the CUDA major the partner library was built for; `partner`
+// names it for the refusal line.
+std::string pair_mismatch(int have_cuda, int want_cuda, const std::string& partner) {
+  if (!want_cuda || !have_cuda || have_cuda == want_cuda) return "";
+  return "built for CUDA " + std::to_string(have_cuda) + ", but " + partner + " is for CUDA " +
+         std::to_string(want_cuda) + ": cuDNN and cuBLAS must be built for the same CUDA major " +
+         "(cuDNN loads the libcublasLt of its own) (skipped)";
+}
+
+LibraryInfo find_cublas(const Options& options, const DriverInfo& drv, cublas::Api& api, int want_cuda,
+                        const std::string& partner, dynload::Opened& opened) {
   LibraryInfo lib;
   api = cublas::Api();
   Search s = plan(kCublas, options.cublas_path, options, cublas_preloads);
@@ -367,6 +396,7 @@ LibraryInfo find_cublas(const Options& options, const DriverInfo& drv, cublas::A
     if (v[0] < 12) return "cuBLAS " + std::to_string(v[0]) + " is too old (12 or 13 needed)";
     const int built_for = a.cublasGetCudartVersion ? int(a.cublasGetCudartVersion()) : v[0] * 1000;
     if (std::string why = cuda_compat(built_for, drv); !why.empty()) return why;
+    if (std::string why = pair_mismatch(built_for / 1000, want_cuda, partner); !why.empty()) return why;
     lib.major = v[0];
     lib.version_code = v[0] * 10000 + v[1] * 100 + v[2];
     lib.version = std::to_string(v[0]) + "." + std::to_string(v[1]) + "." + std::to_string(v[2]);
@@ -374,14 +404,16 @@ LibraryInfo find_cublas(const Options& options, const DriverInfo& drv, cublas::A
     bound = a;
     return "";
   };
-  if (!open_into(lib, s, check, kCublas, !options.cublas_path.empty())) return lib;
+  if (!open_into(lib, s, check, kCublas, !options.cublas_path.empty(), opened)) return lib;
   api = bound;
   return lib;
 }
 
 // ---- cuDNN ------------------------------------------------------------------------
 
-const Spec kCudnn{"cuDNN", "libcudnn.so.", {9, 8}, {"nvidia/cudnn/lib"}};
+// nvidia/cudnn/lib: nvidia-cudnn-cu12/-cu13; nvidia/cu13/lib and cu12/lib:
+// the per-CUDA wheel folders, where cuDNN lands beside cuBLAS in some layouts.
+const Spec kCudnn{"cuDNN", "libcudnn.so.", {9, 8}, {"nvidia/cudnn/lib", "nvidia/cu13/lib", "nvidia/cu12/lib"}};
 
 struct SubLibrary {
   const char* name;
@@ -389,15 +421,19 @@ struct SubLibrary {
 };
 
 // cuDNN's shim loads these by soname on first use (reference §1.2), in
-// dependency order. cnn is left out: RNNs never call it, and the shim still
-// finds it on the loader's path if anything else does.
+// dependency order. Every one present is preloaded (a 9.x release may add
+// engines, as libcudnn_engines_tensor_ir did; cudnn_preloads also picks up
+// any libcudnn_*.so.9 not listed here): one the shim loads later by soname
+// from elsewhere would be a sub-library version mismatch.
 const std::vector<SubLibrary>& sub_libraries(int major) {
   static const std::vector<SubLibrary> k9 = {
       {"libcudnn_graph.so.9", true},
       {"libcudnn_engines_precompiled.so.9", false},
       {"libcudnn_engines_runtime_compiled.so.9", false},
+      {"libcudnn_engines_tensor_ir.so.9", false},
       {"libcudnn_heuristic.so.9", false},
       {"libcudnn_ops.so.9", true},
+      {"libcudnn_cnn.so.9", false},
       {"libcudnn_adv.so.9", true},
   };
   static const std::vector<SubLibrary> k8 = {
@@ -415,9 +451,20 @@ const std::vector<SubLibrary>& sub_libraries(int major) {
 // shim's by-soname loads failing at the first real call.
 std::vector<Preload> cudnn_preloads(const std::string& dir, int major) {
   std::vector<Preload> out;
+  std::vector<std::string> known;
   for (const SubLibrary& sub : sub_libraries(major)) {
     const std::string path = dynload::join(dir, sub.name);
+    known.push_back(path);
     if (dynload::is_file(path)) out.push_back(Preload{path, sub.needed_for_rnn});
+  }
+  // Sub-libraries the list above does not know (a newer release's engines,
+  // cuDNN 8's cnn pair): last, when everything they may need is loaded;
+  // optional.
+  const std::string pattern = dynload::join(dir, "libcudnn_*.so." + std::to_string(major));
+  for (const std::string& path : dynload::glob_files(pattern)) {
+    bool listed = false;
+    for (const std::string& k : known) listed = listed || k == path;
+    if (!listed) out.push_back(Preload{path, false});
   }
   return out;
 }
@@ -436,7 +483,11 @@ bool cudnn_version(int v, int& major, std::string& text) {
   return true;
 }
 
-LibraryInfo find_cudnn(const Options& options, const DriverInfo& drv, cudnn::Api& api, int& api_major) {
+// `mismatched_cuda` gets the CUDA major of the first cuDNN refused only
+// because it does not match want_cuda (0 when none was).
+LibraryInfo find_cudnn(const Options& options, const DriverInfo& drv, cudnn::Api& api, int& api_major,
+                       int want_cuda, const std::string& partner, int& mismatched_cuda, dynload::Opened& opened) {
+  mismatched_cuda = 0;
   LibraryInfo lib;
   api = cudnn::Api();
   api_major = 0;
@@ -502,6 +553,10 @@ LibraryInfo find_cudnn(const Options& options, const DriverInfo& drv, cudnn::Api
     else if (major != named) why = "the file name says cuDNN " + std::to_string(named) + " but the library reports " + text;
     const int built_for = a.cudnnGetCudartVersion ? int(a.cudnnGetCudartVersion()) : 0;
     if (why.empty()) why = cuda_compat(built_for, drv);
+    if (why.empty()) {
+      why = pair_mismatch(built_for / 1000, want_cuda, partner);
+      if (!why.empty() && !mismatched_cuda) mismatched_cuda = built_for / 1000;
+    }
     if (!why.empty()) {
       for (void* o : subs) dlclose(o);
       return why;
@@ -513,7 +568,7 @@ LibraryInfo find_cudnn(const Options& options, const DriverInfo& drv, cudnn::Api
     bound = a;
     return "";
   };
-  if (!open_into(lib, s, check, kCudnn, !options.cudnn_path.empty())) return lib;
+  if (!open_into(lib, s, check, kCudnn, !options.cudnn_path.empty(), opened)) return lib;
   api = bound;
   api_major = lib.major;
   return lib;
@@ -542,6 +597,36 @@ bool same_paths(const Options& a, const Options& b) {
   return a.cudnn_path == b.cudnn_path && a.cublas_path == b.cublas_path && a.python_sites == b.python_sites;
 }
 
+// cuBLAS first (cuDNN 9's sub-libraries need its libcublasLt by soname),
+// then a cuDNN built for the same CUDA major. When every usable cuDNN is for
+// another major (a system cuDNN for CUDA 12 beside a CUDA 13 cuBLAS wheel),
+// the cuBLAS of that major is looked for instead, and the first one given
+// back. Each skipped candidate stays in `tried` with the reason.
+void find_pair(const Options& options, State& s) {
+  dynload::Opened blas, dnn;
+  s.cublas = find_cublas(options, s.driver, s.loaded.cublas, 0, "", blas);
+  const int blas_cuda = s.cublas.found ? cuda_major(s.cublas, true) : 0;
+  int other_cuda = 0;
+  s.cudnn = find_cudnn(options, s.driver, s.loaded.cudnn, s.loaded.cudnn_major, blas_cuda,
+                       blas_cuda ? "the cuBLAS found, " + describe(s.cublas, "cuBLAS") + "," : "", other_cuda, dnn);
+  if (s.cudnn.found || !other_cuda) return;
+
+  // Give the first cuBLAS back before looking for the other major, so that
+  // nothing of it stays mapped; found again below when there is no other.
+  dynload::close(blas);
+  s.cublas = find_cublas(options, s.driver, s.loaded.cublas, other_cuda, "the only usable cuDNN", blas);
+  if (!s.cublas.found) {
+    // No cuBLAS of cuDNN's major: keep the first cuBLAS, and cuDNN's reason
+    // (its tried lines name the mismatch).
+    s.cublas = find_cublas(options, s.driver, s.loaded.cublas, 0, "", blas);
+    s.cudnn.reason += "; no cuBLAS for CUDA " + std::to_string(other_cuda) + " was found to pair it with";
+    return;
+  }
+  int unused = 0;
+  s.cudnn = find_cudnn(options, s.driver, s.loaded.cudnn, s.loaded.cudnn_major, other_cuda,
+                       "the cuBLAS found, " + describe(s.cublas, "cuBLAS") + ",", unused, dnn);
+}
+
 }  // namespace
 
 Options Options::from_environment() {
@@ -557,6 +642,8 @@ Discovery discover(const Options& options, bool force) {
   std::lock_guard<std::mutex> lock(s.mu);
   if (force || !s.driver_probed) {
     s.driver = probe_driver(s.loaded.driver);
+    s.loaded.driver_cuda_version = s.driver.cuda_version;
+    s.loaded.driver_version = s.driver.version;
     s.driver_probed = true;
   }
   const bool cached = s.libraries_searched && same_paths(s.library_options, options);
@@ -567,8 +654,7 @@ Discovery discover(const Options& options, bool force) {
       if (now.source == kAlreadyLoaded && before.found && before.path == now.path) now.source = before.source;
     };
     const LibraryInfo cublas_before = s.cublas, cudnn_before = s.cudnn;
-    s.cublas = find_cublas(options, s.driver, s.loaded.cublas);
-    s.cudnn = find_cudnn(options, s.driver, s.loaded.cudnn, s.loaded.cudnn_major);
+    find_pair(options, s);
     keep_source(s.cublas, cublas_before);
     keep_source(s.cudnn, cudnn_before);
     s.libraries_searched = true;

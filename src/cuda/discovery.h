@@ -11,10 +11,14 @@
 //   2. the loader's own search path (LD_LIBRARY_PATH, ld.so.cache);
 //   3. the CUDA toolkit folders (/usr/local/cuda/lib64, /usr/local/cuda-*/lib64,
 //      the multiarch /usr/lib/<triplet>);
-//   4. Python's NVIDIA wheels: site-packages/nvidia/{cudnn,cu13,cublas}/lib in
+//   4. Python's NVIDIA wheels: site-packages/nvidia/{cudnn,cu13,cu12}/lib for
+//      cuDNN, nvidia/{cu13,cu12,cublas}/lib for cuBLAS, in
 //      Options::python_sites, then the usual site-packages folders.
 // cuBLAS is opened before cuDNN because cuDNN 9's sub-libraries need
-// libcublasLt by soname.
+// libcublasLt by soname. The two must be built for the same CUDA major
+// (cuDNN loads the libcublasLt of its own): a cuDNN of another major is
+// skipped, and when only such cuDNNs exist the cuBLAS of their major is
+// chosen instead; each skip is a `tried` line with its reason.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -89,6 +93,8 @@ Discovery discover(const Options& options, bool force = false);
 // function tables when not found.
 struct Loaded {
   driver::Api driver;   // cuInit has succeeded when driver.cuInit is set
+  int driver_cuda_version = 0;  // cuDriverGetVersion (0 when unknown)
+  std::string driver_version;   // the kernel module's, "580.65.06" ("" when unknown)
   cudnn::Api cudnn;
   int cudnn_major = 0;
   cublas::Api cublas;

@@ -71,7 +71,7 @@ Opened open_first(const std::vector<Candidate>& candidates, const Check& check,
     }
     if (handle) {
       why = check(handle, c);
-      if (why.empty()) return Opened{handle, i, loaded_file(handle), was_loaded};
+      if (why.empty()) return Opened{handle, i, loaded_file(handle), was_loaded, preloaded};
       dlclose(handle);
     }
     close_all(preloaded);
@@ -79,6 +79,12 @@ Opened open_first(const std::vector<Candidate>& candidates, const Check& check,
     tried.push_back(why.compare(0, c.path.size(), c.path) == 0 ? why : c.path + ": " + why);
   }
   return Opened{};
+}
+
+void close(Opened& opened) {
+  if (opened.handle) dlclose(opened.handle);
+  opened.handle = nullptr;
+  close_all(opened.preloaded);
 }
 
 void* Symbols::find(const char* name) {
@@ -143,6 +149,18 @@ std::vector<std::string> glob_dirs(const std::string& pattern) {
   // strverscmp orders "cuda-9.2" < "cuda-12.6" < "cuda-13.0", as a person would.
   std::sort(out.begin(), out.end(),
             [](const std::string& a, const std::string& b) { return strverscmp(a.c_str(), b.c_str()) > 0; });
+  return out;
+}
+
+std::vector<std::string> glob_files(const std::string& pattern) {
+  std::vector<std::string> out;
+  glob_t g;
+  if (glob(pattern.c_str(), 0, nullptr, &g) == 0) {
+    for (size_t i = 0; i < g.gl_pathc; ++i)
+      if (is_file(g.gl_pathv[i])) out.push_back(g.gl_pathv[i]);
+  }
+  globfree(&g);
+  std::sort(out.begin(), out.end());
   return out;
 }
 

@@ -35,7 +35,12 @@ struct Opened {
   size_t index = 0;        // which candidate
   std::string path;        // the file actually mapped, symlinks resolved
   bool was_loaded = false; // a bare soname that this process had loaded already
+  std::vector<void*> preloaded;  // its preloads' handles, in the order opened
 };
+
+// Closes an accepted candidate and its preloads again (a pair that turned
+// out not to match is given back, so that its sonames shadow nothing).
+void close(Opened& opened);
 
 // Tries the candidates in order and returns the first one that opens, has
 // its preloads, and passes `check`. Every refusal adds a "path: why" line to
@@ -84,6 +89,8 @@ std::string base_name(const std::string& path);
 // Folders matching a glob pattern, newest version first (cuda-13.0 before
 // cuda-12.6, python3.12 before python3.9).
 std::vector<std::string> glob_dirs(const std::string& pattern);
+// Regular files matching a glob pattern, in name order.
+std::vector<std::string> glob_files(const std::string& pattern);
 
 }  // namespace dynload
 }  // namespace cuda

@@ -11,6 +11,8 @@
 #include <string>
 
 #include "../discovery.h"
+#include "../memory.h"
+#include "../rnn_policy.h"
 #include "../rnn.h"
 
 namespace cudnn_rnn {
@@ -183,7 +185,11 @@ Status cublas_handle(DeviceContext& ctx, cublas::Handle* out) {
     // The handle belongs to the device current at creation.
     CUDNN_RNN_RETURN_IF_ERROR(cuda_status(cudaSetDevice(ctx.index), "cudaSetDevice"));
     cublas::Handle h = nullptr;
-    if (cublas::Status st = api.cublasCreate_v2(&h)) {
+    // cuBLAS allocates the handle's memory itself, outside our pool: on
+    // ALLOC_FAILED our idle blocks are released and the call made once more.
+    if (cublas::Status st = policy::call_with_release_retry(
+            policy::Library::Cublas, 0, [&] { return api.cublasCreate_v2(&h); },
+            [&] { return empty_cache(ctx.index).ok(); })) {
       return Status(st == cublas::kStatusAllocFailed ? StatusCode::OutOfMemory : StatusCode::BackendFailure,
                     "cublasCreate_v2 failed: " + cublas_error(api, st));
     }
@@ -237,7 +243,9 @@ Status cudnn_handle(DeviceContext& ctx, cudnn::Handle* out) {
   if (ctx.cudnn == nullptr) {
     CUDNN_RNN_RETURN_IF_ERROR(cuda_status(cudaSetDevice(ctx.index), "cudaSetDevice"));
     cudnn::Handle h = nullptr;
-    if (cudnn::Status st = api.cudnnCreate(&h)) {
+    if (cudnn::Status st = policy::call_with_release_retry(
+            policy::Library::Cudnn, l.cudnn_major, [&] { return api.cudnnCreate(&h); },
+            [&] { return empty_cache(ctx.index).ok(); })) {
       return Status(StatusCode::BackendFailure, "cudnnCreate failed: " + cudnn_error(st));
     }
     if (cudnn::Status st = api.cudnnSetStream(h, ctx.stream)) {

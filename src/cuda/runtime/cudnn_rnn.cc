@@ -5,6 +5,9 @@
 // training step is the workspace, served by the stream-ordered caching
 // allocator's pool. Every call holds the device's handle_mu while it uses
 // the cuDNN handle and returns once its work is queued on the device's stream.
+// The algorithm is PyTorch's choice (rnn_policy.h), kept per descriptor; a
+// cuDNN call that fails to allocate its own memory is retried once after
+// our idle cached blocks are released (cudnn_retry).
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -72,18 +75,37 @@ Status prepare(DeviceContext& ctx, const Config& cfg, int64_t seq_len, int64_t b
   return Status::Ok();
 }
 
-Status run_forward(const Prepared& p, const ForwardArgs& a, void* work) {
+Status run_forward(const Prepared& p, const ForwardArgs& a, void* work, int* raw = nullptr) {
   const Entry& e = *p.e;
-  return cudnn_check(
-      p.s.api.cudnnRNNForward(p.s.handle, e.model.rnn.get(),
+  return cudnn_retry(p.s.device, "cudnnRNNForward", [&] {
+    return p.s.api.cudnnRNNForward(p.s.handle, e.model.rnn.get(),
                               p.training ? cudnn::kFwdModeTraining : cudnn::kFwdModeInference,
                               static_cast<const int32_t*>(e.seq_lengths.get()), e.x.get(), a.x, e.y.get(), a.y,
                               e.h.get(), a.hx, a.hy,
                               // No cell state (RNN/GRU): the h descriptor, whose shape a cell
                               // state would have, and NULL cx/cy.
                               e.h.get(), nullptr, nullptr, e.weight_bytes, a.w, e.work_bytes, work,
-                              p.training ? e.reserve_bytes : 0, p.training ? a.reserve : nullptr),
-      "cudnnRNNForward");
+                              p.training ? e.reserve_bytes : 0, p.training ? a.reserve : nullptr);
+  }, raw);
+}
+
+// cuDNN may refuse a persistent algorithm only when it runs (NOT_SUPPORTED
+// for this shape on this GPU): the descriptors are remade with STANDARD,
+// kept in the cache in place of the others, and the forward run again.
+// A training reserve sized for the persistent algorithm must still fit.
+Status forward_with_fallback(Prepared& p, const ForwardArgs& a, DeviceBuffer& work) {
+  int raw = 0;
+  Status st = run_forward(p, a, work.get(), &raw);
+  if (st.ok() || p.e->algo == policy::kAlgoStandard || !policy::is_not_supported(loaded().cudnn_major, raw))
+    return st;
+  std::shared_ptr<Entry> standard;
+  CUDNN_RNN_RETURN_IF_ERROR(replace_with_standard(p.s, p.e->key, &standard));
+  if (p.training && standard->reserve_bytes > p.e->reserve_bytes) return st;
+  p.e = standard;
+  if (p.e->key.dropout > 0.0f)
+    CUDNN_RNN_RETURN_IF_ERROR(refresh_dropout(p.s, p.e->model.dropout.get(), p.e->key.dropout));
+  CUDNN_RNN_RETURN_IF_ERROR(work.allocate(p.s.device, p.e->work_bytes, false));
+  return run_forward(p, a, work.get());
 }
 
 Status forward_impl(int device, const ForwardArgs& a) {
@@ -99,7 +121,7 @@ Status forward_impl(int device, const ForwardArgs& a) {
     CUDNN_RNN_RETURN_IF_ERROR(refresh_dropout(p.s, p.e->model.dropout.get(), p.e->key.dropout));
   DeviceBuffer work;
   CUDNN_RNN_RETURN_IF_ERROR(work.allocate(device, p.e->work_bytes, false));
-  return run_forward(p, a, work.get());
+  return forward_with_fallback(p, a, work);
 }
 
 Status backward_impl(int device, const BackwardArgs& a) {
@@ -150,20 +172,21 @@ Status backward_impl(int device, const BackwardArgs& a) {
   const int32_t* lengths = static_cast<const int32_t*>(e.seq_lengths.get());
 
   // Always run: the weight gradient needs what it leaves in the reserve.
-  CUDNN_RNN_RETURN_IF_ERROR(cudnn_check(
-      api.cudnnRNNBackwardData_v8(p.s.handle, e.model.rnn.get(), lengths, e.y.get(), a.y, dy, e.x.get(), dx,
+  CUDNN_RNN_RETURN_IF_ERROR(cudnn_retry(device, "cudnnRNNBackwardData_v8", [&] {
+      return api.cudnnRNNBackwardData_v8(p.s.handle, e.model.rnn.get(), lengths, e.y.get(), a.y, dy, e.x.get(), dx,
                                   e.h.get(), a.hx, a.dhy, a.dhx,
                                   // No cell state: the h descriptor and NULL cx/dcy/dcx.
                                   e.h.get(), nullptr, nullptr, nullptr, e.weight_bytes, a.w, e.work_bytes,
-                                  work.get(), e.reserve_bytes, reserve),
-      "cudnnRNNBackwardData_v8"));
+                                  work.get(), e.reserve_bytes, reserve);
+  }));
   if (a.dw == nullptr) return Status::Ok();
   // cuDNN 8 supports only WGRAD_MODE_ADD: accumulate into a zeroed dw.
   CUDNN_RNN_RETURN_IF_ERROR(cuda_status(cudaMemsetAsync(a.dw, 0, e.weight_bytes, ctx->stream), "cudaMemsetAsync (dw)"));
-  return cudnn_check(api.cudnnRNNBackwardWeights_v8(p.s.handle, e.model.rnn.get(), cudnn::kWgradModeAdd, lengths,
-                                                    e.x.get(), a.x, e.h.get(), a.hx, e.y.get(), a.y, e.weight_bytes,
-                                                    a.dw, e.work_bytes, work.get(), e.reserve_bytes, reserve),
-                     "cudnnRNNBackwardWeights_v8");
+  return cudnn_retry(device, "cudnnRNNBackwardWeights_v8", [&] {
+    return api.cudnnRNNBackwardWeights_v8(p.s.handle, e.model.rnn.get(), cudnn::kWgradModeAdd, lengths, e.x.get(), a.x,
+                                          e.h.get(), a.hx, e.y.get(), a.y, e.weight_bytes, a.dw, e.work_bytes,
+                                          work.get(), e.reserve_bytes, reserve);
+  });
 }
 
 // A CUDA event destroyed with its scope.
@@ -195,7 +218,7 @@ Status time_impl(int device, const ForwardArgs& a, int iters, double* ms_per_cal
     CUDNN_RNN_RETURN_IF_ERROR(refresh_dropout(p.s, p.e->model.dropout.get(), p.e->key.dropout));
   DeviceBuffer work;  // allocated once, outside the timed loop
   CUDNN_RNN_RETURN_IF_ERROR(work.allocate(device, p.e->work_bytes, false));
-  CUDNN_RNN_RETURN_IF_ERROR(run_forward(p, a, work.get()));  // warm-up
+  CUDNN_RNN_RETURN_IF_ERROR(forward_with_fallback(p, a, work));  // warm-up (settles the algorithm)
   Event start, stop;
   CUDNN_RNN_RETURN_IF_ERROR(start.create());
   CUDNN_RNN_RETURN_IF_ERROR(stop.create());

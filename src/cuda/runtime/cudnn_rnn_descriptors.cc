@@ -54,15 +54,19 @@ std::shared_ptr<Entry> lookup(const Key& key) {
   return nullptr;
 }
 
-// Inserts `e` (or returns the entry already there for its key).
-std::shared_ptr<Entry> insert(std::shared_ptr<Entry> e) {
+// Inserts `e` (or returns the entry already there for its key, unless
+// `replace`, when `e` takes its place).
+std::shared_ptr<Entry> insert(std::shared_ptr<Entry> e, bool replace = false) {
   std::list<std::shared_ptr<Entry>> evicted;  // destroyed after the lock is released
   std::shared_ptr<Entry> result;
   {
     EntryCache& c = entry_cache();
     std::lock_guard<std::mutex> lock(c.mu);
-    for (const std::shared_ptr<Entry>& have : c.lru) {
-      if (have->key == e->key) return have;
+    for (auto it = c.lru.begin(); it != c.lru.end(); ++it) {
+      if (!((*it)->key == e->key)) continue;
+      if (!replace) return *it;
+      evicted.splice(evicted.begin(), c.lru, it);
+      break;
     }
     c.lru.push_front(std::move(e));
     result = c.lru.front();
@@ -71,7 +75,51 @@ std::shared_ptr<Entry> insert(std::shared_ptr<Entry> e) {
   return result;
 }
 
-Status build_entry(const Session& s, const Key& key, Entry* e) {
+// PyTorch's choice for this entry (rnn_policy.h): the device's compute
+// capability and multiprocessor count come from the runtime.
+cudnn::RNNAlgo choose_algo(const Session& s, const Key& key) {
+  policy::AlgoQuery q;
+  q.cudnn_version = static_cast<int>(s.api.cudnnGetVersion());
+  int value = 0;
+  if (cudaDeviceGetAttribute(&value, cudaDevAttrComputeCapabilityMajor, s.device) == cudaSuccess) q.cc_major = value;
+  if (cudaDeviceGetAttribute(&value, cudaDevAttrComputeCapabilityMinor, s.device) == cudaSuccess) q.cc_minor = value;
+  if (cudaDeviceGetAttribute(&value, cudaDevAttrMultiProcessorCount, s.device) == cudaSuccess) q.sm_count = value;
+  cudaGetLastError();  // a failed query leaves nothing for check_launch
+  q.mode = key.mode;
+  q.data_type = key.dtype == DType::Float64 ? policy::kDataDouble : policy::kDataFloat;
+  q.input_size = key.input_size;
+  q.hidden_size = key.hidden_size;
+  q.num_layers = key.num_layers;
+  q.bidirectional = key.bidirectional;
+  q.seq_len = key.seq_len;
+  q.batch = key.batch;
+  q.training = key.training;
+  return policy::choose_rnn_algo(q);
+}
+
+Status build_entry_with(const Session& s, const Key& key, cudnn::RNNAlgo algo, Entry* e, int* raw);
+
+// The chosen algorithm, else STANDARD when cuDNN refuses it while the
+// descriptors are made: NOT_SUPPORTED (a shape or GPU the persistent kernels
+// do not cover), or any other refusal of a persistent algorithm (STANDARD
+// then reports its own error if the shape is wrong for every algorithm).
+Status build_entry(const Session& s, const Key& key, std::shared_ptr<Entry>* out, bool force_standard = false) {
+  const cudnn::RNNAlgo algo = force_standard ? cudnn::kRnnAlgoStandard : choose_algo(s, key);
+  int raw = 0;
+  *out = std::make_shared<Entry>();
+  Status st = build_entry_with(s, key, algo, out->get(), &raw);
+  if (st.ok() || algo == cudnn::kRnnAlgoStandard || raw == 0) return st;  // raw 0: not cuDNN's refusal
+  *out = std::make_shared<Entry>();
+  return build_entry_with(s, key, cudnn::kRnnAlgoStandard, out->get(), &raw);
+}
+
+// Records the failing cuDNN status in `raw` for build_entry's fallback.
+Status noted(cudnn::Status code, const char* what, int* raw) {
+  *raw = code;
+  return cudnn_check(code, what);
+}
+
+Status build_entry_with(const Session& s, const Key& key, cudnn::RNNAlgo algo, Entry* e, int* raw) {
   const Config cfg = key.config();
   if (key.batch < 1 || key.seq_len < 1) return Status(StatusCode::Internal, "rnn (cuda): descriptor for an empty batch");
   const cudnn::Api& a = s.api;
@@ -81,7 +129,15 @@ Status build_entry(const Session& s, const Key& key, Entry* e) {
   const int batch = static_cast<int>(key.batch);
   const int hidden = static_cast<int>(cfg.hidden_size);
   e->key = key;
-  CUDNN_RNN_RETURN_IF_ERROR(make_model(s, cfg, key.dropout, /*init_dropout=*/true, key.math, &e->model));
+  e->algo = algo;
+  *raw = 0;
+  {
+    Status st = make_model(s, cfg, key.dropout, /*init_dropout=*/true, key.math, &e->model, algo);
+    if (!st.ok()) {
+      *raw = e->model.last_status;
+      return st;
+    }
+  }
 
   // Every sequence is full length (PyTorch's unpacked input): lengths = seq_len.
   const std::vector<int> lengths(static_cast<size_t>(batch), seq);
@@ -104,17 +160,18 @@ Status build_entry(const Session& s, const Key& key, Entry* e) {
   CUDNN_RNN_RETURN_IF_ERROR(cudnn_check(
       a.cudnnGetRNNWeightSpaceSize(s.handle, e->model.rnn.get(), &e->weight_bytes), "cudnnGetRNNWeightSpaceSize"));
   size_t work = 0, reserve = 0;
-  CUDNN_RNN_RETURN_IF_ERROR(cudnn_check(
+  CUDNN_RNN_RETURN_IF_ERROR(noted(
       a.cudnnGetRNNTempSpaceSizes(s.handle, e->model.rnn.get(),
                                   key.training ? cudnn::kFwdModeTraining : cudnn::kFwdModeInference, e->x.get(), &work,
                                   &reserve),
-      "cudnnGetRNNTempSpaceSizes"));
+      "cudnnGetRNNTempSpaceSizes", raw));
   e->work_bytes = work;
   e->reserve_bytes = key.training ? reserve : 0;
 
-  // cuDNN 8.9.1 and later ignore devSeqLengths (reference §4.5; PyTorch
-  // passes NULL): no device buffer, and no synchronising copy on a miss.
-  if (s.api.cudnnGetVersion() >= 8901) return Status::Ok();
+  // cuDNN 9 is given NULL devSeqLengths (as PyTorch does): no device buffer,
+  // and no synchronising copy on a miss. Every cuDNN 8 gets the device copy
+  // (8.9.1+ ignore it, but not every 8.x build says so; it costs nothing).
+  if (!policy::pass_dev_seq_lengths(loaded().cudnn_major)) return Status::Ok();
   const size_t length_bytes = static_cast<size_t>(batch) * sizeof(int32_t);
   CUDNN_RNN_RETURN_IF_ERROR(e->seq_lengths.allocate(s.device, length_bytes, false));
   CUDNN_RNN_RETURN_IF_ERROR(copy_to_device(s.device, e->seq_lengths.get(), lengths.data(), length_bytes));
@@ -143,7 +200,7 @@ Status create(const Session& s, RnnDataDesc* d) {
 }
 
 Status make_model(const Session& s, const Config& cfg, float p, bool init_dropout, cudnn::MathType math,
-                  Model* m) {
+                  Model* m, cudnn::RNNAlgo algo) {
   const cudnn::Api& a = s.api;
   CUDNN_RNN_RETURN_IF_ERROR(create(s, &m->dropout));
   if (p > 0.0f) {
@@ -156,14 +213,13 @@ Status make_model(const Session& s, const Config& cfg, float p, bool init_dropou
   CUDNN_RNN_RETURN_IF_ERROR(create(s, &m->rnn));
   const cudnn::DataType dt = data_type(cfg);
   const int32_t hidden = static_cast<int32_t>(cfg.hidden_size);
-  return cudnn_check(
-      a.cudnnSetRNNDescriptor_v8(m->rnn.get(), cudnn::kRnnAlgoStandard, static_cast<cudnn::RNNMode>(cfg.mode),
+  m->last_status = a.cudnnSetRNNDescriptor_v8(m->rnn.get(), algo, static_cast<cudnn::RNNMode>(cfg.mode),
                                  cfg.bias ? cudnn::kRnnDoubleBias : cudnn::kRnnNoBias,
                                  cfg.bidirectional ? cudnn::kBidirectional : cudnn::kUnidirectional,
                                  cudnn::kLinearInput, dt, dt, math, static_cast<int32_t>(cfg.input_size), hidden,
                                  /*projSize=*/hidden, static_cast<int32_t>(cfg.num_layers), m->dropout.get(),
-                                 cudnn::kRnnPaddedIoEnabled),
-      "cudnnSetRNNDescriptor_v8");
+                                 cudnn::kRnnPaddedIoEnabled);
+  return cudnn_check(m->last_status, "cudnnSetRNNDescriptor_v8");
 }
 
 Config Key::config() const {
@@ -208,9 +264,17 @@ Key make_key(const Session& s, const Config& cfg, int64_t seq_len, int64_t batch
 Status acquire_entry(const Session& s, const Key& key, std::shared_ptr<Entry>* out) {
   *out = lookup(key);
   if (*out) return Status::Ok();
-  auto e = std::make_shared<Entry>();
-  CUDNN_RNN_RETURN_IF_ERROR(build_entry(s, key, e.get()));
+  std::shared_ptr<Entry> e;
+  CUDNN_RNN_RETURN_IF_ERROR(build_entry(s, key, &e));
   *out = insert(std::move(e));
+  return Status::Ok();
+}
+
+Status replace_with_standard(const Session& s, const Key& key, std::shared_ptr<Entry>* out) {
+  std::shared_ptr<Entry> e;
+  CUDNN_RNN_RETURN_IF_ERROR(build_entry(s, key, &e, /*force_standard=*/true));
+  if (key.training) remember_reserve_bytes(key, e->reserve_bytes);
+  *out = insert(std::move(e), /*replace=*/true);
   return Status::Ok();
 }
 

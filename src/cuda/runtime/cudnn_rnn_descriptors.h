@@ -61,15 +61,17 @@ Status create(const Session& s, RnnDataDesc* d);
 struct Model {
   DropoutDesc dropout;
   RnnDesc rnn;
+  cudnn::Status last_status = 0;  // cudnnSetRNNDescriptor_v8's (NOT_SUPPORTED: try STANDARD)
 };
 
-// cudnnSetRNNDescriptor_v8 as PyTorch: ALGO_STANDARD, DOUBLE_BIAS (NO_BIAS
+// cudnnSetRNNDescriptor_v8 as PyTorch: `algo` (STANDARD for the weight
+// layout, as PyTorch's flatten; the cache's choice otherwise), DOUBLE_BIAS (NO_BIAS
 // without bias), LINEAR_INPUT, dataType = mathPrec, projSize = hiddenSize
 // (no projection), PADDED_IO_ENABLED, always a dropout descriptor: p == 0 has
 // no states (cheap); p > 0 shares the device's state (attach_dropout with
 // `init_dropout`, see cudnn_rnn_dropout.h).
 Status make_model(const Session& s, const Config& cfg, float p, bool init_dropout, cudnn::MathType math,
-                  Model* m);
+                  Model* m, cudnn::RNNAlgo algo = cudnn::kRnnAlgoStandard);
 
 struct Key {
   cudnn::CreateFn lib = nullptr;
@@ -103,11 +105,19 @@ struct Entry {
   size_t weight_bytes = 0;
   size_t work_bytes = 0;     // for key.training's mode (backward uses the training one)
   size_t reserve_bytes = 0;  // 0 for inference
-  DeviceBuffer seq_lengths;  // `batch` int32 = seq_len on the device (cuDNN < 8.9.1 reads it)
+  DeviceBuffer seq_lengths;  // `batch` int32 = seq_len on the device (cuDNN 8 only; NULL on 9)
+  // The algorithm (policy::choose_rnn_algo, PyTorch's get_algo), or STANDARD
+  // when cuDNN refused the chosen one (making the descriptors, or
+  // NOT_SUPPORTED when it ran: replace_with_standard).
+  cudnn::RNNAlgo algo = cudnn::kRnnAlgoStandard;
 };
 
 // The cached entry for `key` (batch >= 1), made on a miss.
 Status acquire_entry(const Session& s, const Key& key, std::shared_ptr<Entry>* out);
+
+// Remakes the entry for `key` with ALGO_STANDARD and puts it in the cache in
+// place of the one there (cuDNN refused the persistent algorithm when it ran).
+Status replace_with_standard(const Session& s, const Key& key, std::shared_ptr<Entry>* out);
 
 // Reserve sizes already worked out by reserve_numel, keyed by a training Key
 // with dropout 0 (cudnn_rnn_layout.cc). A small LRU too.

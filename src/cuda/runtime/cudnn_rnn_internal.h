@@ -18,6 +18,9 @@
 #include "../../core/rnn_contract.h"
 #include "../../core/status.h"
 #include "../cudnn_api.h"
+#include "../discovery.h"
+#include "../memory.h"
+#include "../rnn_policy.h"
 #include "context.h"
 
 namespace cudnn_rnn {
@@ -75,6 +78,19 @@ Status guarded(const char* what, F&& body) {
 // OutOfMemory for cuDNN's allocation failures (8: ALLOC_FAILED = 2; 9:
 // 4003/4004, host/device allocation failed), BackendFailure otherwise.
 Status cudnn_check(cudnn::Status code, const char* what);
+
+// A cuDNN call that may need memory of cuDNN's own (workspaces of cuBLAS
+// inside it, outside our caching allocator): on an allocation failure
+// (rnn_policy.h) the device's idle cached blocks are released and the call
+// made once more, as our own allocations do; then cudnn_check.
+// `raw` (optional) gets the last cuDNN status.
+template <typename F>
+Status cudnn_retry(int device, const char* what, F&& call, int* raw = nullptr) {
+  const int status = policy::call_with_release_retry(policy::Library::Cudnn, loaded().cudnn_major, call,
+                                                     [device] { return empty_cache(device).ok(); });
+  if (raw) *raw = status;
+  return cudnn_check(status, what);
+}
 
 // What one backend call works with: the device's context, its cuDNN handle
 // (bound to ctx->stream) and the function table of the library that made it.

@@ -172,14 +172,11 @@ Status layout_impl(int device, const Config& cfg, std::vector<ParamSlot>* slots,
     }
   }
 
-  // No two parameters may share elements.
-  std::vector<std::pair<int64_t, int64_t>> spans;  // [offset, end)
-  for (const ParamSlot& p : out) spans.emplace_back(p.offset, p.offset + p.rows * (p.cols ? p.cols : 1));
-  std::sort(spans.begin(), spans.end());
-  for (size_t i = 1; i < spans.size(); ++i) {
-    if (spans[i].first < spans[i - 1].second)
-      return surprise("two parameters overlap at element " + std::to_string(spans[i].first));
-  }
+  // No two parameters may share elements, and they plus cuDNN's padding
+  // must make up the weight space exactly (the padding is zero: lib/ makes
+  // the flat buffer zero-filled on every device, as PyTorch's at::zeros).
+  int64_t gaps = 0;
+  if (std::string why = policy::check_weight_cover(out, total, &gaps); !why.empty()) return surprise(why);
   *slots = std::move(out);
   *numel = total;
   return Status::Ok();

@@ -25,6 +25,7 @@
 #include "../discovery.h"
 #include "../kernels.h"
 #include "../memory.h"
+#include "../rnn_policy.h"
 #include "context.h"
 
 namespace cudnn_rnn {
@@ -207,19 +208,25 @@ Status matmul(const View& a, const View& b, const View& out) {
     std::lock_guard<std::mutex> lock(ctx->handle_mu);
     cublas::Handle h = nullptr;
     CUDNN_RNN_RETURN_IF_ERROR(cublas_handle(*ctx, &h));
+    // cuBLAS allocates its own workspace outside our pool: on ALLOC_FAILED
+    // our idle blocks are released and the call made once more.
+    auto gemm = [&]() -> int {
     if (f32) {
       const float one = 1.0f, zero = 0.0f;
-      st = api.cublasSgemmStridedBatched(h, op_b, op_a, int(n), int(gemm_m), int(k), &one,
+      return api.cublasSgemmStridedBatched(h, op_b, op_a, int(n), int(gemm_m), int(k), &one,
                                          static_cast<const float*>(gb.data), int(gb.ld), gb.batch_stride,
                                          static_cast<const float*>(ga.data), int(ga.ld), ga.batch_stride, &zero,
                                          static_cast<float*>(c), int(ldc), fold ? 0 : c_stride, int(gemm_count));
     } else {
       const double one = 1.0, zero = 0.0;
-      st = api.cublasDgemmStridedBatched(h, op_b, op_a, int(n), int(gemm_m), int(k), &one,
+      return api.cublasDgemmStridedBatched(h, op_b, op_a, int(n), int(gemm_m), int(k), &one,
                                          static_cast<const double*>(gb.data), int(gb.ld), gb.batch_stride,
                                          static_cast<const double*>(ga.data), int(ga.ld), ga.batch_stride, &zero,
                                          static_cast<double*>(c), int(ldc), fold ? 0 : c_stride, int(gemm_count));
     }
+    };
+    st = policy::call_with_release_retry(policy::Library::Cublas, 0, gemm,
+                                         [&] { return empty_cache(ctx->index).ok(); });
   }
   if (st != cublas::kSuccess) {
     return Status(st == cublas::kStatusAllocFailed ? StatusCode::OutOfMemory : StatusCode::BackendFailure,
