@@ -34,9 +34,10 @@ function decide(env, loadError) {
 
 /** null when node-gyp-build finds a binary that loads, else the error's first line. Run in a child: a bad binary must not take the installer down. */
 function loadError() {
-  const r = spawnSync(process.execPath, ['-e', "require('node-gyp-build')(process.argv[1])", root], { encoding: 'utf8', cwd: root });
+  const probe = "try { require('node-gyp-build')(process.argv[1]) } catch (e) { console.error(String(e && e.message).split('\\n')[0]); process.exit(1) }";
+  const r = spawnSync(process.execPath, ['-e', probe, root], { encoding: 'utf8', cwd: root });
   if (r.status === 0) return null;
-  const text = `${r.stderr || ''}`.split('\n').find((l) => /Error|error:/.test(l)) || `exit code ${r.status}`;
+  const text = `${r.stderr || ''}`.split('\n').find((l) => l.trim().length > 0) || `exit code ${r.status}`;
   return text.trim();
 }
 
