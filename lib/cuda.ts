@@ -118,7 +118,7 @@ export function backendHasKernels(): boolean {
 
 // ---- Discovery ----------------------------------------------------------------
 
-const STALE_ADDON = 'the loaded cudnn-rnn addon predates GPU discovery (rebuild it: npm rebuild cudnn-rnn)';
+const STALE_ADDON = 'the loaded cudnn-rnn addon predates GPU discovery (rebuild it: npm rebuild cudnn-rnn --build-from-source)';
 
 function absentLibrary(reason: string): CudaLibraryInfo {
   return { found: false, path: '', version: '', major: 0, versionCode: 0, cudaVersion: '', source: '', reason, tried: [], searched: [] };
@@ -248,7 +248,7 @@ function cublasFix(d: CudaDiscovery): string {
 }
 
 function kernelsCause(d: CudaDiscovery, rest: CudaCause[]): CudaCause {
-  const rebuild = 'rebuild the addon on a machine with the CUDA toolkit (nvcc on PATH): `npm rebuild cudnn-rnn`, or install a prebuilt binary';
+  const rebuild = 'rebuild the addon on a machine with the CUDA toolkit (nvcc on PATH, CUDNN_RNN_CPU_ONLY unset): `npm rebuild cudnn-rnn --build-from-source`; or reinstall cudnn-rnn: its prebuilt binary has the GPU backend';
   if (rest.length === 0) {
     return {
       reason: `this cudnn-rnn addon was built without CUDA, so it has no GPU kernels (cuDNN ${d.cudnn.version} and ${d.devices.length} device(s) were found)`,
@@ -408,7 +408,7 @@ export function report(): CudaVersions {
 function linkedRuntime(): { version: string; reason: string } {
   const v = native.cudaRuntimeVersion ?? 0;
   if (v > 0) return { version: `${Math.floor(v / 1000)}.${Math.floor((v % 1000) / 10)}`, reason: '' };
-  return { version: '', reason: 'n/a: this addon was built without nvcc (CPU-only build); rebuild on a machine with the CUDA toolkit' };
+  return { version: '', reason: 'n/a: this addon was built without nvcc (CPU-only build); rebuild it with `npm rebuild cudnn-rnn --build-from-source` on a machine with the CUDA toolkit' };
 }
 
 /** cuDNN's name for a status code; cuDNN 8 and 9 number them differently. */

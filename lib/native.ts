@@ -1,9 +1,10 @@
-// The compiled addon, loaded once with node-gyp-build (build/Release first,
-// then prebuilds/<platform>-<arch>/). Everything native goes through here.
+// The compiled addon, loaded once (native-load.ts: build/Release first, then
+// prebuilds/<platform>-<arch>/). Everything native goes through here.
 import * as fs from 'fs';
 import * as path from 'path';
 
 import type { CudaDiscovery } from './cuda';
+import { loadAddon } from './native-load';
 
 /** A storage handle: an opaque native External. */
 export type StorageHandle = object & { readonly __storage: unique symbol };
@@ -122,14 +123,9 @@ export function packageRoot(): string {
   return dir;
 }
 
-function load(): NativeBinding {
-  // node-gyp-build resolves the package root's build/ or prebuilds/ folder.
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeBinding;
-  return nodeGypBuild(packageRoot());
-}
-
-export const native: NativeBinding = load();
+// node-gyp-build resolves the package root's build/ or prebuilds/ folder;
+// native-load.ts words the error when nothing there loads.
+export const native: NativeBinding = loadAddon<NativeBinding>(packageRoot());
 
 /** Absent optional view: keeps argument positions fixed. */
 export const NO_VIEW: ViewArgs = [null, 0, 0, [], []];

@@ -381,7 +381,7 @@ onGpu('nn.RNN / nn.GRU on cuDNN (cuda-gpu-rnn)', () => {
           code: 'ERR_CUDNN_RNN_DEVICE_MISMATCH', message: 'backward: invalid gradient at index 0 - expected device cuda:0 but got cpu' }));
         const gg = cr.onesLike(o);
         o.backward(gg);
-        expect(g.weight_hh_l1.grad?.device).toBe('cuda:0');
+        expect(g.getParameter('weight_hh_l1').grad?.device).toBe('cuda:0');
         gc.dispose();
         gg.dispose();
         o.dispose();

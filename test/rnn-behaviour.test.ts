@@ -182,8 +182,8 @@ describe('parameter names, order and shapes', () => {
       expect(p.dtype).toBe('float32');
     }
     expect(shapeOf(rnn.weight_ih_l0)).toEqual([21, 5]);
-    expect(shapeOf(rnn.weight_ih_l1_reverse)).toEqual([21, 14]);
-    expect(shapeOf(rnn.bias_hh_l1_reverse)).toEqual([21]);
+    expect(shapeOf(rnn.getParameter('weight_ih_l1_reverse'))).toEqual([21, 14]);
+    expect(shapeOf(rnn.getParameter('bias_hh_l1_reverse'))).toEqual([21]);
     rnn.dispose();
   });
 
@@ -765,7 +765,7 @@ describe('dropout (test_RNN_dropout, test_RNN_dropout_state, test_RNN_change_dro
     for (const name of ['weight_ih_l0', 'weight_hh_l0', 'weight_ih_l1']) {
       expect([name, minMax((rnn as unknown as Record<string, Tensor>)[name].grad?.dataSync() ?? [NaN])]).toEqual([name, [0, 0]]);
     }
-    expect(minMax((rnn.weight_hh_l1.grad as Tensor).dataSync())[0]).toBeGreaterThan(0);
+    expect(minMax((rnn.getParameter('weight_hh_l1').grad as Tensor).dataSync())[0]).toBeGreaterThan(0);
     rnn.dispose();
   });
 });

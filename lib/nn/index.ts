@@ -2,7 +2,7 @@
 export { Module, pyFloat } from './module';
 export type { StateDict, LoadResult } from './module';
 export { RNNBase, RNN, GRU } from './rnn';
-export type { RNNOptions } from './rnn';
+export type { RNNOptions, GRUOptions, RNNParameterName } from './rnn';
 export * as utils from './utils';
 export { clipGradNorm_, clipGradValue_ } from './clip-grad';
 export type { ParametersInput } from './clip-grad';

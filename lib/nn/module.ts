@@ -61,6 +61,28 @@ export abstract class Module {
     return [...this.namedParametersIter()];
   }
 
+  /**
+   * The parameter at a dotted path ('weight', '0.bias'), like torch's
+   * get_parameter; a RangeError when there is none.
+   */
+  getParameter(target: string): Tensor {
+    if (typeof target !== 'string') throw typeError('getParameter', 'target', 'a string', target);
+    const parts = target.split('.');
+    const name = parts.pop() as string;
+    let owner: Module = this;
+    for (const part of parts) {
+      const child = owner._modules.get(part);
+      if (child === undefined) throw new RangeError(`${owner.typeName} has no attribute \`${part}\``);
+      owner = child;
+    }
+    const p = owner._parameters.get(name);
+    if (p === undefined || p === null) {
+      const names = [...owner._parameters.entries()].filter(([, v]) => v !== null).map(([k]) => k);
+      throw new RangeError(`${owner.typeName} has no parameter \`${name}\` (its parameters: ${names.join(', ') || 'none'})`);
+    }
+    return p;
+  }
+
   parameters(): Tensor[] {
     return this.namedParameters().map(([, p]) => p);
   }

@@ -23,7 +23,16 @@ export interface RNNOptions {
   dtype?: FloatDType;
 }
 
-type GRUOptions = Omit<RNNOptions, 'nonlinearity'>;
+/** nn.GRU's options: nn.RNN's without nonlinearity. */
+export type GRUOptions = Omit<RNNOptions, 'nonlinearity'>;
+
+/**
+ * PyTorch's parameter names for a recurrent layer: weight_ih_l0, bias_hh_l1,
+ * weight_hh_l0_reverse, ... (what getParameter() accepts).
+ */
+export type RNNParameterName =
+  | `${'weight' | 'bias'}_${'ih' | 'hh'}_l${number}`
+  | `${'weight' | 'bias'}_${'ih' | 'hh'}_l${number}_reverse`;
 
 const COMMON_KEYS = ['numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional', 'device', 'dtype'];
 
@@ -76,7 +85,16 @@ export abstract class RNNBase extends Module {
   private paramList: Tensor[] = [];
   private specCache: RnnSpec | null = null;
 
-  [param: `weight_${string}` | `bias_${string}`]: Tensor;
+  // Every parameter is also a property, as in PyTorch (gru.weight_hh_l1_reverse);
+  // the first layer's are declared here, getParameter() types the others.
+  /** (gates*hiddenSize, inputSize): the first layer's input-hidden weights. */
+  declare readonly weight_ih_l0: Tensor;
+  /** (gates*hiddenSize, hiddenSize): the first layer's hidden-hidden weights. */
+  declare readonly weight_hh_l0: Tensor;
+  /** (gates*hiddenSize): undefined when the module was made with bias: false. */
+  declare readonly bias_ih_l0: Tensor | undefined;
+  /** (gates*hiddenSize): undefined when the module was made with bias: false. */
+  declare readonly bias_hh_l0: Tensor | undefined;
 
   protected constructor(mode: RnnMode, where: string, inputSize: unknown, hiddenSize: unknown, third: unknown, fourth: unknown, extraKeys: string[]) {
     super();
@@ -149,6 +167,15 @@ export abstract class RNNBase extends Module {
       }
     }
     return names;
+  }
+
+  /**
+   * A parameter by PyTorch's name (gru.getParameter('weight_ih_l1')); throws
+   * when this module has no such parameter (another layer count, no bias,
+   * not bidirectional).
+   */
+  override getParameter(name: RNNParameterName): Tensor {
+    return super.getParameter(name);
   }
 
   /** @internal */
