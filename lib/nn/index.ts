@@ -3,6 +3,7 @@ export { Module, pyFloat } from './module';
 export type { StateDict, LoadResult } from './module';
 export { RNNBase, RNN, GRU } from './rnn';
 export type { RNNOptions } from './rnn';
+export { RNNCellBase, RNNCell, GRUCell, LSTMCell, type CellOptions, type RNNCellOptions } from './cells';
 export * as utils from './clip-grad';
 export { clipGradNorm_, clipGradValue_ } from './clip-grad';
 export type { ParametersInput } from './clip-grad';
