@@ -284,6 +284,8 @@ describe('gradcheck (float64, central differences)', () => {
     const inputs = [randomInput(rng, [2, 3]), randomInput(rng, [2, 4]), randomInput(rng, [2, 4])];
     expect(gradcheck((x, h, c) => cell.forward(x, [h, c])[0], inputs)).toBeGreaterThan(0);
     expect(gradcheck((x, h, c) => cell.forward(x, [h, c])[1], inputs)).toBeGreaterThan(0);
+    // One tensor as both states: its gradient is the sum of both.
+    expect(gradcheck((x, h) => cell.forward(x, [h, h]), inputs.slice(0, 2))).toBeGreaterThan(0);
     cell.dispose();
   });
 });
