@@ -24,7 +24,7 @@ export interface RNNCellOptions extends CellOptions {
 
 const GATES: Record<CellMode, number> = { RNN_TANH: 1, RNN_RELU: 1, GRU: 3, LSTM: 4 };
 
-/** A hidden-state argument after the checks: batched (N, H) and contiguous. */
+/** A step's tensors after the checks: batched (N, ·) and contiguous, with the temporaries made for that. */
 interface Prepared {
   x: Tensor;
   states: Array<Tensor | null>;
@@ -97,7 +97,7 @@ export abstract class RNNCellBase extends Module {
    * messages ('hx', or 'hx[0]', 'hx[1]'), dimNames in PyTorch's dimension
    * message ('hidden' for RNNCell/GRUCell, 'hx[0]', 'hx[1]' for LSTMCell).
    */
-  protected prepare(input: unknown, states: Array<Tensor | null>, stateNames: string[], dimNames: string[]): Prepared {
+  private prepare(input: unknown, states: Array<Tensor | null>, stateNames: string[], dimNames: string[]): Prepared {
     const where = this.typeName;
     if (this.weight_ih.isDisposed) throw new CodedError(`${where}.forward: the module was disposed`, 'ERR_CUDNN_RNN_DISPOSED');
     const x0 = checkTensor(`${where}.forward`, 'input', input);
@@ -161,9 +161,10 @@ export abstract class RNNCellBase extends Module {
     return { weightIh: dense(this.weight_ih) as Tensor, weightHh: dense(this.weight_hh) as Tensor, biasIh: dense(this.bias_ih), biasHh: dense(this.bias_hh) };
   }
 
-  /** Runs one step and brings the outputs back to the input's layout. */
-  protected step(p: Prepared): [Tensor, Tensor | null] {
+  /** Checks the arguments, runs one step and brings the outputs back to the input's layout. */
+  protected step(input: unknown, states: Array<Tensor | null>, stateNames: string[], dimNames: string[]): [Tensor, Tensor | null] {
     const spec = { mode: this.cellMode(), dtype: this.dtype, inputSize: this.inputSize, hiddenSize: this.hiddenSize, bias: this.bias };
+    const p = this.prepare(input, states, stateNames, dimNames);
     const w = this.weights(p.temps);
     const [hy, cy] = cellStep(spec, p.x, p.states[0] ?? null, p.states[1] ?? null, w, p.temps);
     if (!p.unbatched) return [hy, cy];
@@ -177,10 +178,6 @@ export abstract class RNNCellBase extends Module {
   }
 }
 
-function gateCount(mode: CellMode): number {
-  return GATES[mode];
-}
-
 /** torch.nn.RNNCell: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu). */
 export class RNNCell extends RNNCellBase {
   readonly nonlinearity: 'tanh' | 'relu';
@@ -189,7 +186,7 @@ export class RNNCell extends RNNCellBase {
     const nonlinearity = typeof options === 'object' && options !== null ? (options.nonlinearity ?? 'tanh') : 'tanh';
     // PyTorch finds out only in forward(); a constructor knows already.
     if (nonlinearity !== 'tanh' && nonlinearity !== 'relu') throw new RangeError(`Unknown nonlinearity: ${String(nonlinearity)}`);
-    super('RNNCell', gateCount('RNN_TANH'), inputSize, hiddenSize, options, ['nonlinearity']);
+    super('RNNCell', GATES.RNN_TANH, inputSize, hiddenSize, options, ['nonlinearity']);
     this.nonlinearity = nonlinearity;
   }
 
@@ -203,7 +200,7 @@ export class RNNCell extends RNNCellBase {
   /** input (N, inputSize) or unbatched (inputSize); hx (N, hiddenSize) or (hiddenSize), zeros when omitted. Returns h'. */
   forward(input: Tensor, hx?: Tensor | null): Tensor {
     const h = hx === undefined || hx === null ? null : checkTensor('RNNCell.forward', 'hx', hx);
-    return this.step(this.prepare(input, [h], ['hx'], ['hidden']))[0];
+    return this.step(input, [h], ['hx'], ['hidden'])[0];
   }
 
   protected override extraRepr(): string {
@@ -214,7 +211,7 @@ export class RNNCell extends RNNCellBase {
 /** torch.nn.GRUCell (gates r|z|n, n = tanh(W_in x + b_in + r * (W_hn h + b_hn))). */
 export class GRUCell extends RNNCellBase {
   constructor(inputSize: number, hiddenSize: number, options: CellOptions = {}) {
-    super('GRUCell', gateCount('GRU'), inputSize, hiddenSize, options, []);
+    super('GRUCell', GATES.GRU, inputSize, hiddenSize, options, []);
   }
 
   protected cellMode(): CellMode {
@@ -224,14 +221,14 @@ export class GRUCell extends RNNCellBase {
   /** input (N, inputSize) or unbatched (inputSize); hx (N, hiddenSize) or (hiddenSize), zeros when omitted. Returns h'. */
   forward(input: Tensor, hx?: Tensor | null): Tensor {
     const h = hx === undefined || hx === null ? null : checkTensor('GRUCell.forward', 'hx', hx);
-    return this.step(this.prepare(input, [h], ['hx'], ['hidden']))[0];
+    return this.step(input, [h], ['hx'], ['hidden'])[0];
   }
 }
 
 /** torch.nn.LSTMCell (gates i|f|g|o; c' = f c + i g, h' = o tanh(c')). */
 export class LSTMCell extends RNNCellBase {
   constructor(inputSize: number, hiddenSize: number, options: CellOptions = {}) {
-    super('LSTMCell', gateCount('LSTM'), inputSize, hiddenSize, options, []);
+    super('LSTMCell', GATES.LSTM, inputSize, hiddenSize, options, []);
   }
 
   protected cellMode(): CellMode {
@@ -250,7 +247,7 @@ export class LSTMCell extends RNNCellBase {
       if (hx.length !== 2) throw new RangeError('lstm_cell expects two hidden states');
       states = hx.map((t, i) => checkTensor('LSTMCell.forward', `hx[${i}]`, t));
     }
-    const [h, c] = this.step(this.prepare(input, states, ['hx[0]', 'hx[1]'], ['hx[0]', 'hx[1]']));
+    const [h, c] = this.step(input, states, ['hx[0]', 'hx[1]'], ['hx[0]', 'hx[1]']);
     return [h, c as Tensor];
   }
 }
