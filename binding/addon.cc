@@ -11,6 +11,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterKernels(env, exports);
   RegisterRandom(env, exports);
   RegisterRnn(env, exports);
+  RegisterCell(env, exports);
   RegisterSystem(env, exports);
   RegisterCuda(env, exports);
   RegisterCudaMemory(env, exports);

@@ -9,6 +9,7 @@ void RegisterStorage(Napi::Env env, Napi::Object exports);
 void RegisterKernels(Napi::Env env, Napi::Object exports);
 void RegisterRandom(Napi::Env env, Napi::Object exports);
 void RegisterRnn(Napi::Env env, Napi::Object exports);
+void RegisterCell(Napi::Env env, Napi::Object exports);
 void RegisterSystem(Napi::Env env, Napi::Object exports);
 void RegisterCuda(Napi::Env env, Napi::Object exports);
 void RegisterCudaPolicy(Napi::Env env, Napi::Object exports);  // called by RegisterCuda

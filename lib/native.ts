@@ -75,6 +75,10 @@ export interface NativeBinding {
   indexSelectRows(...views: unknown[]): void;
   indexAddRows(...views: unknown[]): void;
 
+  /** One cell step (lib/ops/cell.ts; binding/cell_binding.cc has the argument order). */
+  cellForward(...args: unknown[]): void;
+  cellBackward(...args: unknown[]): void;
+
   manualSeed(seed: bigint): void;
   initialSeed(): bigint;
   uniformFill(...args: unknown[]): void;

@@ -18,6 +18,14 @@ test('the README tour runs and prints what its comments say', () => {
   expect(lines[2]).toBe('number');
 });
 
+test('the README\'s cell example runs and prints what its comments say', () => {
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  const block = /## Recurrent cells[\s\S]*?```js\n([\s\S]*?)```/.exec(readme);
+  expect(block).not.toBeNull();
+  const out = execFileSync(process.execPath, ['-e', (block as RegExpExecArray)[1]], { cwd: root, encoding: 'utf8' });
+  expect(out.trim().split('\n')).toEqual(['[ 6, 3, 20 ]', '[ 80, 20 ]', 'RNNCell(4, 8, bias=False, nonlinearity=relu)']);
+});
+
 test("the README's packing snippet runs and prints what its comments say", () => {
   const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
   const block = /## Packing variable-length sequences[\s\S]*?```js\n([\s\S]*?)```/.exec(readme);

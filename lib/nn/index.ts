@@ -12,5 +12,6 @@ export { Embedding } from './embedding';
 export type { EmbeddingOptions, FromPretrainedOptions } from './embedding';
 export { Dropout } from './dropout';
 export { Sequential } from './sequential';
+export { RNNCellBase, RNNCell, GRUCell, LSTMCell, type CellOptions, type RNNCellOptions } from './cells';
 export * as functional from './functional';
 export type { Reduction, MSELossOptions, NLLLossOptions, CrossEntropyOptions } from './functional';
