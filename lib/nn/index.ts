@@ -1,8 +1,8 @@
 // The nn namespace: modules with PyTorch's names and behaviour.
 export { Module, pyFloat } from './module';
 export type { StateDict, LoadResult } from './module';
-export { RNNBase, RNN, GRU } from './rnn';
-export type { RNNOptions } from './rnn';
+export { RNNBase, RNN, GRU, LSTM } from './rnn';
+export type { RNNOptions, LSTMOptions } from './rnn';
 export * as utils from './clip-grad';
 export { clipGradNorm_, clipGradValue_ } from './clip-grad';
 export type { ParametersInput } from './clip-grad';
