@@ -170,6 +170,48 @@ describe('forward arguments: torch\'s checks and messages', () => {
   });
 });
 
+describe('autograd through (h0, c0)', () => {
+  test('a graph recorded for c0 alone (x, h0 and weights frozen) gives the same c0.grad as the full one', () => {
+    manualSeed(8);
+    const rnn = new nn.LSTM(3, 4, { numLayers: 2, projSize: 2, dtype: 'float64' });
+    const x = randn([4, 2, 3], { dtype: 'float64' });
+    const h0 = randn([2, 2, 2], { dtype: 'float64' });
+    const c0 = randn([2, 2, 4], { dtype: 'float64' });
+    const lossOf = (out: Tensor, hn: Tensor, cn: Tensor): Tensor => add(add(sum(out), sum(mul(hn, hn))), sum(mul(cn, 0.5)));
+    const c0a = c0.clone().requiresGrad_();
+    const [o1, [h1, k1]] = rnn.forward(x.clone().requiresGrad_(), [h0.clone().requiresGrad_(), c0a]);
+    lossOf(o1, h1, k1).backward();
+    for (const p of rnn.parameters()) p.requiresGrad = false;
+    const c0b = c0.clone().requiresGrad_();
+    const [o2, [h2, k2]] = rnn.forward(x, [h0, c0b]);
+    expect(o2.requiresGrad).toBe(true);
+    lossOf(o2, h2, k2).backward();
+    expect(compare('c0.grad', c0b.grad, { shape: [2, 2, 4], data: Array.from((c0a.grad as Tensor).dataSync()) }, 'float64')).toEqual([]);
+    rnn.dispose();
+  });
+
+  test('non-contiguous h0/c0 views are accepted (made contiguous) and get gradients of their own shape', () => {
+    const rnn = new nn.LSTM(3, 4, { projSize: 2 });
+    const hBig = zeros([1, 2, 4]).requiresGrad_();
+    const cT = zeros([4, 2, 1]).requiresGrad_();
+    const h0 = hBig.narrow(2, 1, 2); // (1, 2, 2), strided
+    const c0 = cT.permute([2, 1, 0]); // (1, 2, 4), transposed
+    const [out, [hn, cn]] = rnn.forward(randn([3, 2, 3]), [h0, c0]);
+    add(add(sum(out), sum(hn)), sum(cn)).backward();
+    expect([shapeOf(hBig.grad as Tensor), shapeOf(cT.grad as Tensor)]).toEqual([[1, 2, 4], [4, 2, 1]]);
+    rnn.dispose();
+  });
+
+  test('a disposed c0 or module is refused with a clear error, never a crash', () => {
+    const rnn = new nn.LSTM(3, 4);
+    const c0 = zeros([1, 2, 4]);
+    c0.dispose();
+    expect(() => rnn.forward(randn([3, 2, 3]), [zeros([1, 2, 4]), c0])).toThrow(/hx\[1\]/);
+    rnn.dispose();
+    expect(() => rnn.forward(randn([3, 2, 3]))).toThrow(/LSTM.forward: the module was disposed/);
+  });
+});
+
 function select0(t: Tensor): Tensor {
   return t.select(1, 0);
 }
