@@ -8,7 +8,7 @@ import { native, NO_VIEW, RnnConfigArray, ViewArgs } from '../native';
 import { Storage } from '../storage';
 import { contiguousStrides, Tensor } from '../tensor';
 import { viewOf } from './shape';
-import { emptyLike, outputLike, record } from './util';
+import { outputLike, record } from './util';
 
 export type RnnMode = 'RNN_RELU' | 'RNN_TANH' | 'LSTM' | 'GRU';
 
@@ -126,7 +126,10 @@ function prepare(spec: RnnSpec, x: Tensor, state: RnnState, flat: Tensor, wantsR
   const [y, hy] = outputPair(x, [seqLen, batch, dirs * units], [spec.numLayers * dirs, batch, units], wantsReserve);
   const cy = spec.mode === 'LSTM' ? outputLike(x, [spec.numLayers * dirs, batch, spec.hiddenSize]) : null;
   const device = x.deviceObj;
-  const reserve = wantsReserve ? emptyLike(x, [native.rnnReserveNumel(cfg, seqLen, batch, deviceTypeCode(device), device.index, dropout)]) : null;
+  // Not zero-filled: the training forward writes every part of the reserve
+  // its backward reads (the CPU backend's header says whether dropout masks
+  // were drawn; cuDNN owns its own), and a training step's reserve is tens of MB.
+  const reserve = wantsReserve ? outputLike(x, [native.rnnReserveNumel(cfg, seqLen, batch, deviceTypeCode(device), device.index, dropout)]) : null;
   const args = [cfg, seqLen, batch, ...x._view(), ...view(state.hx), ...view(state.cx), ...flat._view(), ...y._view(), ...hy._view(), ...view(cy), ...view(reserve), dropout];
   return { cfg, seqLen, batch, y, hy, cy, reserve, args, dropout };
 }
