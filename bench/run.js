@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench [-- --device cpu|cuda|cuda:N] [--runs N] [--rounds N] [--only name,name] [--no-peers] [--json PATH]`
-// Times nn.RNN/nn.GRU forward (inference) and forward+backward on the shapes
+// Times nn.RNN/nn.GRU/nn.LSTM forward (inference) and forward+backward on the shapes
 // of bench/configs.json (a copy of shared/bench/configs.json), beside the
 // peers measured in the same run. Prints medians and ratios.
 //   cpu:  PyTorch (Debian's python3-torch, tuned) and onnxruntime-node (forward) when installed.
@@ -55,7 +55,7 @@ function timeMs(fn, runs, warmup, sync = null) {
 
 /** Forward FLOPs: per layer and direction, input and recurrent GEMMs. */
 function forwardFlops(c) {
-  const G = c.mode === 'GRU' ? 3 : 1;
+  const G = c.mode === 'LSTM' ? 4 : c.mode === 'GRU' ? 3 : 1;
   const D = c.bidirectional ? 2 : 1;
   let flops = 0;
   for (let l = 0; l < c.layers; ++l) {
@@ -75,29 +75,43 @@ function buildModule(c, device) {
   const opts = { numLayers: c.layers, bidirectional: c.bidirectional };
   if (device) opts.device = device;
   if (c.mode === 'GRU') return new nn.GRU(c.I, c.H, opts);
+  if (c.mode === 'LSTM') return new nn.LSTM(c.I, c.H, opts);
   return new nn.RNN(c.I, c.H, { ...opts, nonlinearity: c.mode === 'RNN_TANH' ? 'tanh' : 'relu' });
 }
 
-/** One forward+backward (grads of input, h0 and every weight), all freed by tidy(). */
-function trainStep(m, x, h0) {
+/** The zero initial state forward takes: h0, or [h0, c0] for an LSTM. */
+function initialState(c, device) {
+  const D = c.bidirectional ? 2 : 1;
+  const opts = device ? { device } : {};
+  const h0 = zeros([c.layers * D, c.N, c.H], opts);
+  return c.mode === 'LSTM' ? [h0, zeros([c.layers * D, c.N, c.H], opts)] : h0;
+}
+
+const stateTensors = (s) => (Array.isArray(s) ? s : [s]);
+
+/** One forward+backward (grads of input, h0 (c0) and every weight), all freed by tidy(). */
+function trainStep(m, x, state) {
   const xg = x.clone().requiresGrad_();
-  const hg = h0.clone().requiresGrad_();
+  const sg = stateTensors(state).map((t) => t.clone().requiresGrad_());
   const step = () => tidy(() => {
     m.zeroGrad();
-    xg.grad?.dispose(); xg.grad = null;
-    hg.grad?.dispose(); hg.grad = null;
-    const [y, hy] = m.forward(xg, hg);
-    y.sum().add(hy.sum()).backward();
+    for (const t of [xg, ...sg]) {
+      t.grad?.dispose();
+      t.grad = null;
+    }
+    const [y, hy] = m.forward(xg, Array.isArray(state) ? sg : sg[0]);
+    let loss = y.sum();
+    for (const t of stateTensors(hy)) loss = loss.add(t.sum());
+    loss.backward();
   });
-  return { step, xg, hg };
+  return { step, xg, hg: sg };
 }
 
 function benchOurs(c, runs) {
   manualSeed(0);
   const m = buildModule(c);
-  const D = c.bidirectional ? 2 : 1;
   const x = randn([c.L, c.N, c.I]);
-  const h0 = zeros([c.layers * D, c.N, c.H]);
+  const h0 = initialState(c);
   m.eval();
   // tidy() must not return the outputs, or they escape it and pile up until GC.
   // Warm-up long enough for the JIT to settle on the small configs.
@@ -106,7 +120,7 @@ function benchOurs(c, runs) {
   const { step, xg, hg } = trainStep(m, x, h0);
   const trainMs = timeMs(step, Math.max(5, runs >> 1), 3);
   m.dispose();
-  [x, h0, xg, hg].forEach((t) => t.dispose());
+  [x, ...stateTensors(h0), xg, ...hg].forEach((t) => t.dispose());
   return { forwardMs, trainMs };
 }
 
@@ -147,12 +161,14 @@ async function ortPeer(configs, torchResults, runs) {
     const D = c.bidirectional ? 2 : 1;
     const x = new ort.Tensor('float32', new Float32Array(c.L * c.N * c.I).fill(0.1), [c.L, c.N, c.I]);
     const h0 = new ort.Tensor('float32', new Float32Array(c.layers * D * c.N * c.H), [c.layers * D, c.N, c.H]);
+    // An LSTM's export takes the cell state too (bench/peers/torch_rnn.py).
+    const feeds = c.mode === 'LSTM' ? { x, h0, c0: new ort.Tensor('float32', new Float32Array(c.layers * D * c.N * c.H), [c.layers * D, c.N, c.H]) } : { x, h0 };
     const n = runsFor(c, runs);
-    for (let i = 0; i < Math.max(3, n >> 3); ++i) await session.run({ x, h0 });
+    for (let i = 0; i < Math.max(3, n >> 3); ++i) await session.run(feeds);
     const times = [];
     for (let i = 0; i < n; ++i) {
       const t0 = process.hrtime.bigint();
-      await session.run({ x, h0 });
+      await session.run(feeds);
       times.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
     out.results[c.name] = { forward_ms: median(times) };
@@ -188,8 +204,9 @@ function rawCudnnTimer() {
     // no ops module: the module method alone
   }
   const fn = ops.rawCudnnForwardMs;
-  return (m, x, hx, iters) => {
-    if (typeof m.rawCudnnForwardMs === 'function') return m.rawCudnnForwardMs(x, hx, iters);
+  return (m, x, state, iters) => {
+    const [hx, cx] = stateTensors(state);
+    if (typeof m.rawCudnnForwardMs === 'function') return m.rawCudnnForwardMs(x, hx, iters, cx ?? null);
     if (typeof fn !== 'function') return null;
     // rawCudnnForwardMs(spec, x, hx, flat, iters), or rawCudnnForwardMs(module, x, hx, iters).
     return fn.length >= 5 ? fn(m.spec(), x, hx, m.flat, iters) : fn(m, x, hx, iters);
@@ -201,9 +218,8 @@ function benchOursCuda(c, runs, device, rawTimer) {
   const sync = () => cuda.synchronize(device);
   manualSeed(0);
   const m = buildModule(c, device);
-  const D = c.bidirectional ? 2 : 1;
   const x = randn([c.L, c.N, c.I], { device });
-  const h0 = zeros([c.layers * D, c.N, c.H], { device });
+  const h0 = initialState(c, device);
   m.eval();
   // Inference: eval + noGrad, outputs freed inside the timed call (tidy), as the CPU bench.
   const forwardMs = timeMs(() => noGrad(() => tidy(() => { m.forward(x, h0); })), runs, Math.max(10, Math.min(runs, 200)), sync);
@@ -213,7 +229,7 @@ function benchOursCuda(c, runs, device, rawTimer) {
   const { step, xg, hg } = trainStep(m, x, h0);
   const trainMs = timeMs(step, Math.max(5, runs >> 1), 5, sync);
   m.dispose();
-  [x, h0, xg, hg].forEach((t) => t.dispose());
+  [x, ...stateTensors(h0), xg, ...hg].forEach((t) => t.dispose());
   sync();
   return { forwardMs, trainMs, rawMs: rawMs ?? NaN };
 }

@@ -13,7 +13,7 @@ namespace {
 
 namespace rnn = dispatch::rnn;
 
-// config: [mode, dtype, inputSize, hiddenSize, numLayers, bidirectional, bias, allowTf32?]
+// config: [mode, dtype, inputSize, hiddenSize, numLayers, bidirectional, bias, allowTf32?, projSize?]
 rnn::Config ReadConfig(const Napi::Value& value) {
   if (!value.IsArray()) throw Napi::TypeError::New(value.Env(), "cudnn-rnn native: expected an RNN config array");
   Napi::Array a = value.As<Napi::Array>();
@@ -26,6 +26,7 @@ rnn::Config ReadConfig(const Napi::Value& value) {
   cfg.bidirectional = a.Get(5u).ToBoolean();
   cfg.bias = a.Get(6u).ToBoolean();
   cfg.allow_tf32 = a.Length() > 7 && a.Get(7u).ToBoolean();
+  cfg.proj_size = a.Length() > 8 ? ToInt64(a.Get(8u)) : 0;
   return cfg;
 }
 
@@ -82,7 +83,7 @@ Napi::Value ReserveNumel(const Napi::CallbackInfo& info) {
 }
 
 // The arguments forward and backward begin with:
-// (cfg, seqLen, batch, x..., hx...|null, w...). Returns the next position;
+// (cfg, seqLen, batch, x..., hx...|null, cx...|null, w...). Returns the next position;
 // `device` is x's (lib/ has put every tensor of the call on it).
 template <typename Args>
 size_t ReadLeadingArgs(const Napi::CallbackInfo& info, Args* args, Device* device) {
@@ -94,17 +95,20 @@ size_t ReadLeadingArgs(const Napi::CallbackInfo& info, Args* args, Device* devic
   args->x = x.data; at += kViewArgs;
   *device = x.device;
   args->hx = DataOn(info, at, *device, true); at += kViewArgs;
+  args->cx = DataOn(info, at, *device, true); at += kViewArgs;
   args->w = DataOn(info, at, *device); at += kViewArgs;
   return at;
 }
 
 // Argument order shared by the sync and async forward:
-// (cfg, seqLen, batch, x..., hx...|null, w..., y..., hy..., reserve...|null, dropout)
+// (cfg, seqLen, batch, x..., hx...|null, cx...|null, w..., y..., hy..., cy...|null,
+//  reserve...|null, dropout)
 rnn::ForwardArgs ReadForwardArgs(const Napi::CallbackInfo& info, Device* device) {
   rnn::ForwardArgs args;
   size_t at = ReadLeadingArgs(info, &args, device);
   args.y = DataOn(info, at, *device); at += kViewArgs;
   args.hy = DataOn(info, at, *device); at += kViewArgs;
+  args.cy = DataOn(info, at, *device, true); at += kViewArgs;
   args.reserve = DataOn(info, at, *device, true); at += kViewArgs;
   args.dropout = ToDouble(info[at]);
   return args;
@@ -150,8 +154,8 @@ Napi::Value ForwardAsync(const Napi::CallbackInfo& info) {
   return promise;
 }
 
-// (cfg, seqLen, batch, x..., hx...|null, w..., y..., reserve..., dy...|null, dhy...|null,
-//  dx...|null, dhx...|null, dw...|null, dropout)
+// (cfg, seqLen, batch, x..., hx...|null, cx...|null, w..., y..., reserve..., dy...|null,
+//  dhy...|null, dcy...|null, dx...|null, dhx...|null, dcx...|null, dw...|null, dropout)
 Napi::Value Backward(const Napi::CallbackInfo& info) {
   rnn::BackwardArgs args;
   Device device;
@@ -160,8 +164,10 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   args.reserve = DataOn(info, at, device); at += kViewArgs;
   args.dy = DataOn(info, at, device, true); at += kViewArgs;
   args.dhy = DataOn(info, at, device, true); at += kViewArgs;
+  args.dcy = DataOn(info, at, device, true); at += kViewArgs;
   args.dx = DataOn(info, at, device, true); at += kViewArgs;
   args.dhx = DataOn(info, at, device, true); at += kViewArgs;
+  args.dcx = DataOn(info, at, device, true); at += kViewArgs;
   args.dw = DataOn(info, at, device, true); at += kViewArgs;
   args.dropout = ToDouble(info[at]);
   Check(info.Env(), rnn::backward(device, args));

@@ -44,8 +44,8 @@ export interface CudaDiscoverOptionsNative {
   force: boolean;
 }
 
-/** [mode, dtype, inputSize, hiddenSize, numLayers, bidirectional, bias, allowTf32 (GPU, optional)] */
-export type RnnConfigArray = [number, number, number, number, number, boolean, boolean, boolean?];
+/** [mode, dtype, inputSize, hiddenSize, numLayers, bidirectional, bias, allowTf32 (GPU), projSize (LSTM, 0 = none)] */
+export type RnnConfigArray = [number, number, number, number, number, boolean, boolean, boolean, number];
 
 export interface NativeBinding {
   storageAlloc(nbytes: number, deviceType: number, deviceIndex: number, zero: boolean): StorageHandle;

@@ -1,8 +1,8 @@
 // GPU suite: parity with PyTorch's cuDNN on the same machine, given the same
 // weights, inputs and upstream gradients. test/gpu/torch_cudnn_reference.py
-// runs torch.nn.RNN/GRU on 'cuda' (TF32 off) and writes its outputs and
-// gradients; we compare output, h_n and the gradients of input, h0 and every
-// parameter: float32 1e-4 relative (|ours - torch| <= 1e-4 * max(1, |torch|)),
+// runs torch.nn.RNN/GRU/LSTM on 'cuda' (TF32 off) and writes its outputs and
+// gradients; we compare output, h_n (and c_n) and the gradients of input, h0
+// (and c0) and every parameter: float32 1e-4 relative (|ours - torch| <= 1e-4 * max(1, |torch|)),
 // float64 5e-5 absolute.
 //
 // Skipped, with the reason printed, where 'cuda' is not usable, or where no
@@ -22,7 +22,7 @@ const DEVICE: 'cuda' | 'cpu' = process.env.CUDNN_RNN_TORCH_PARITY_DEVICE === 'cp
 const SCRIPT = path.join(__dirname, 'gpu', 'torch_cudnn_reference.py');
 const TOL: Record<'float32' | 'float64', Tol> = { float32: { rel: 1e-4 }, float64: { abs: 5e-5 } };
 
-type Mode = 'RNN_TANH' | 'RNN_RELU' | 'GRU';
+type Mode = 'RNN_TANH' | 'RNN_RELU' | 'GRU' | 'LSTM';
 
 interface Config {
   name: string;
@@ -34,6 +34,8 @@ interface Config {
   batch_first: boolean;
   bidirectional: boolean;
   dtype: 'float32' | 'float64';
+  /** LSTM only. */
+  proj_size?: number;
   // Not sent to python:
   seq: number;
   batch: number | null; // null: unbatched input
@@ -48,6 +50,11 @@ const CONFIGS: Config[] = [
   { name: 'relu-no-bias', mode: 'RNN_RELU', input_size: 96, hidden_size: 160, num_layers: 2, bias: false, batch_first: false, bidirectional: false, dtype: 'float32', seq: 20, batch: 16, h0: true },
   { name: 'gru-bidir-float64', mode: 'GRU', input_size: 20, hidden_size: 30, num_layers: 2, bias: true, batch_first: true, bidirectional: true, dtype: 'float64', seq: 9, batch: 3, h0: true },
   { name: 'gru-unbatched', mode: 'GRU', input_size: 16, hidden_size: 24, num_layers: 1, bias: true, batch_first: false, bidirectional: false, dtype: 'float32', seq: 7, batch: null, h0: false },
+  // bench's lstm-large (L512 N64 1024->1024, 2 layers) with a shorter sequence.
+  { name: 'lstm-large-shape', mode: 'LSTM', input_size: 1024, hidden_size: 1024, num_layers: 2, bias: true, batch_first: false, bidirectional: false, dtype: 'float32', proj_size: 0, seq: 32, batch: 64, h0: true },
+  { name: 'lstm-proj-bidir', mode: 'LSTM', input_size: 96, hidden_size: 160, num_layers: 2, bias: true, batch_first: true, bidirectional: true, dtype: 'float32', proj_size: 64, seq: 20, batch: 16, h0: true },
+  { name: 'lstm-proj-float64', mode: 'LSTM', input_size: 20, hidden_size: 30, num_layers: 3, bias: false, batch_first: false, bidirectional: true, dtype: 'float64', proj_size: 7, seq: 9, batch: 3, h0: true },
+  { name: 'lstm-unbatched', mode: 'LSTM', input_size: 16, hidden_size: 24, num_layers: 1, bias: true, batch_first: false, bidirectional: false, dtype: 'float32', proj_size: 0, seq: 7, batch: null, h0: false },
 ];
 
 /** A python3 whose torch can run the reference on DEVICE, or why there is none. */
@@ -86,44 +93,65 @@ function runOurs(cfg: Config, index: number, send: Record<string, Tensor>): Ours
   return cr.tidy(() => {
     cr.manualSeed(1000 + index);
     const opts = { numLayers: cfg.num_layers, bias: cfg.bias, batchFirst: cfg.batch_first, bidirectional: cfg.bidirectional, dtype: cfg.dtype, device: 'cpu' };
-    const m = cfg.mode === 'GRU' ? new cr.nn.GRU(cfg.input_size, cfg.hidden_size, opts)
-      : new cr.nn.RNN(cfg.input_size, cfg.hidden_size, { ...opts, nonlinearity: cfg.mode === 'RNN_TANH' ? 'tanh' : 'relu' });
+    const lstm = cfg.mode === 'LSTM';
+    const m: cr.nn.RNNBase<Tensor> | cr.nn.LSTM = lstm ? new cr.nn.LSTM(cfg.input_size, cfg.hidden_size, { ...opts, projSize: cfg.proj_size ?? 0 })
+      : cfg.mode === 'GRU' ? new cr.nn.GRU(cfg.input_size, cfg.hidden_size, opts)
+        : new cr.nn.RNN(cfg.input_size, cfg.hidden_size, { ...opts, nonlinearity: cfg.mode === 'RNN_TANH' ? 'tanh' : 'relu' });
     for (const [k, p] of m.namedParameters()) send[`${cfg.name}.param.${k}`] = cr.keep(cr.noGrad(() => p.clone()));
     m.to(DEVICE);
     const D = cfg.bidirectional ? 2 : 1;
-    const H = cfg.hidden_size;
+    const H = cfg.proj_size ? cfg.proj_size : cfg.hidden_size;  // units of h and of the output
     const N = cfg.batch;
     const xShape = N === null ? [cfg.seq, cfg.input_size] : cfg.batch_first ? [N, cfg.seq, cfg.input_size] : [cfg.seq, N, cfg.input_size];
     const outShape = [...xShape.slice(0, -1), D * H];
     const hShape = N === null ? [D * cfg.num_layers, H] : [D * cfg.num_layers, N, H];
+    const cShape = [...hShape.slice(0, -1), cfg.hidden_size];
     const opt = { dtype: cfg.dtype, device: 'cpu' } as const;
     const x = cr.keep(cr.randn(xShape, opt));
     const h0 = cfg.h0 ? cr.keep(cr.mul(cr.randn(hShape, opt), 0.5)) : null;
     const gOut = cr.keep(cr.randn(outShape, opt));
     const gH = cr.keep(cr.randn(hShape, opt));
+    const c0 = lstm && cfg.h0 ? cr.keep(cr.randn(cShape, opt)) : null;
+    const gC = lstm ? cr.keep(cr.randn(cShape, opt)) : null;
     send[`${cfg.name}.input`] = x;
     if (h0 !== null) send[`${cfg.name}.h0`] = h0;
+    if (c0 !== null) send[`${cfg.name}.c0`] = c0;
     send[`${cfg.name}.grad_output`] = gOut;
     send[`${cfg.name}.grad_h_n`] = gH;
+    if (gC !== null) send[`${cfg.name}.grad_c_n`] = gC;
 
     const xd = cr.noGrad(() => x.to(DEVICE).clone()).requiresGrad_();
     const hd = h0 === null ? null : cr.noGrad(() => h0.to(DEVICE).clone()).requiresGrad_();
-    const [out, hn] = hd === null ? m.forward(xd) : m.forward(xd, hd);
-    cr.add(cr.sum(cr.mul(out, gOut.to(DEVICE))), cr.sum(cr.mul(hn, gH.to(DEVICE)))).backward();
+    const cd = c0 === null ? null : cr.noGrad(() => c0.to(DEVICE).clone()).requiresGrad_();
+    // [output, h_n] (RNN/GRU) or [output, h_n, c_n] (LSTM), from (x, h0 [, c0]).
+    const run = (input: Tensor, h: Tensor | null, c: Tensor | null): Tensor[] => {
+      if (m instanceof cr.nn.LSTM) {
+        const [o, [hn, cn]] = h === null || c === null ? m.forward(input) : m.forward(input, [h, c]);
+        return [o, hn, cn];
+      }
+      return h === null ? m.forward(input) : m.forward(input, h);
+    };
+    const [out, hn, cn] = run(xd, hd, cd);
+    let loss = cr.add(cr.sum(cr.mul(out, gOut.to(DEVICE))), cr.sum(cr.mul(hn, gH.to(DEVICE))));
+    if (cn !== undefined) loss = cr.add(loss, cr.sum(cr.mul(cn, (gC as Tensor).to(DEVICE))));
+    loss.backward();
     const values: Ours['values'] = { output: read(out), h_n: read(hn), grad_input: read(xd.grad as Tensor) };
+    if (cn !== undefined) values.c_n = read(cn);
     if (hd !== null) values.grad_h0 = read(hd.grad as Tensor);
+    if (cd !== null) values.grad_c0 = read(cd.grad as Tensor);
     for (const [k, p] of m.namedParameters()) values[`grad.${k}`] = read(p.grad as Tensor);
     // The inference path (eval + noGrad) on the same inputs gives the same forward values.
     m.eval();
-    const [oi, hi] = cr.noGrad(() => (hd === null ? m.forward(x.to(DEVICE)) : m.forward(x.to(DEVICE), (h0 as Tensor).to(DEVICE))));
+    const [oi, hi, ci] = cr.noGrad(() => run(x.to(DEVICE), h0 === null ? null : h0.to(DEVICE), c0 === null ? null : c0.to(DEVICE)));
     values['inference output'] = read(oi);
     values['inference h_n'] = read(hi);
+    if (ci !== undefined) values['inference c_n'] = read(ci);
     m.dispose();
     return { cfg, values };
   });
 }
 
-suite(`nn.RNN / nn.GRU on ${DEVICE} vs PyTorch's ${DEVICE === 'cuda' ? 'cuDNN' : 'CPU path'} given the same weights (cuda-gpu-torch)`, () => {
+suite(`nn.RNN / nn.GRU / nn.LSTM on ${DEVICE} vs PyTorch's ${DEVICE === 'cuda' ? 'cuDNN' : 'CPU path'} given the same weights (cuda-gpu-torch)`, () => {
   let ours: Ours[] = [];
   let theirs: Record<string, Tensor> = {};
   let meta: Record<string, string> | null = null;
@@ -163,7 +191,7 @@ suite(`nn.RNN / nn.GRU on ${DEVICE} vs PyTorch's ${DEVICE === 'cuda' ? 'cuDNN' :
     if (DEVICE === 'cuda') expect(Number(meta?.cudnn)).toBeGreaterThan(0);
   });
 
-  withTorch.each(CONFIGS.map((c) => [c.name, c] as [string, Config]))('%s: output, h_n and every gradient match torch', (name, cfg) => {
+  withTorch.each(CONFIGS.map((c) => [c.name, c] as [string, Config]))('%s: output, h_n (c_n) and every gradient match torch', (name, cfg) => {
     const o = ours.find((x) => x.cfg.name === name) as Ours;
     const tol = TOL[cfg.dtype];
     const fails: string[] = [];

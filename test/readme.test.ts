@@ -36,3 +36,16 @@ test("the README's packing snippet runs and prints what its comments say", () =>
   const promised = code.split('\n').filter((l) => l.startsWith('console.log(')).map((l) => l.split('// ')[1].trim());
   expect(out.trim().split('\n')).toEqual(promised);
 });
+
+test('the README nn.LSTM example runs and prints what its comments say', () => {
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('\n## nn.LSTM\n'));
+  const block = /```js\n([\s\S]*?)```/.exec(section);
+  expect(readme.includes('\n## nn.LSTM\n') && block !== null).toBe(true);
+  const out = execFileSync(process.execPath, ['-e', (block as RegExpExecArray)[1]], { cwd: root, encoding: 'utf8' });
+  expect(out.trim().split('\n')).toEqual([
+    'LSTM(10, 20, proj_size=5, num_layers=2)',
+    '[ 7, 3, 5 ] [ 2, 3, 5 ] [ 2, 3, 20 ]',
+    '[ 5, 20 ]',
+  ]);
+});

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch peer for bench/run.js: times nn.RNN/nn.GRU forward (inference) and
+"""PyTorch peer for bench/run.js: times nn.RNN/GRU/LSTM forward (inference) and
 forward+backward on the configs given as JSON on argv[1]; prints JSON.
 
 CPU (BENCH_DEVICE=cpu): run by bench/run.js with Debian's python3-torch, 2
@@ -26,6 +26,8 @@ def build(cfg, device="cpu"):
     kw = dict(num_layers=cfg["layers"], bidirectional=cfg["bidirectional"])
     if cfg["mode"] == "GRU":
         m = torch.nn.GRU(cfg["I"], cfg["H"], **kw)
+    elif cfg["mode"] == "LSTM":
+        m = torch.nn.LSTM(cfg["I"], cfg["H"], **kw)
     else:
         m = torch.nn.RNN(cfg["I"], cfg["H"], nonlinearity="tanh" if cfg["mode"] == "RNN_TANH" else "relu", **kw)
     return m.to(device)
@@ -69,35 +71,45 @@ def main():
         D = 2 if cfg["bidirectional"] else 1
         x = torch.randn(cfg["L"], cfg["N"], cfg["I"], device=device)
         h0 = torch.zeros(cfg["layers"] * D, cfg["N"], cfg["H"], device=device)
+        lstm = cfg["mode"] == "LSTM"
+        # An LSTM's state is (h0, c0), both zeros here.
+        state = (h0, torch.zeros_like(h0)) if lstm else h0
         runs = cfg.get("runs", 20)
         m.eval()
 
         def fwd():
             with torch.no_grad():
-                m(x, h0)
+                m(x, state)
 
         fwd_ms = median_ms(fwd, runs, fwd_warmup(runs), sync)
         m.train()
         xg = x.clone().requires_grad_(True)
-        hg = h0.clone().requires_grad_(True)
+        sg = tuple(s.clone().requires_grad_(True) for s in state) if lstm else (h0.clone().requires_grad_(True),)
 
         def fwd_bwd():
             m.zero_grad(set_to_none=True)
             xg.grad = None
-            hg.grad = None
-            y, hy = m(xg, hg)
-            (y.sum() + hy.sum()).backward()
+            for s in sg:
+                s.grad = None
+            y, hy = m(xg, sg if lstm else sg[0])
+            loss = y.sum()
+            for s in (hy if lstm else (hy,)):
+                loss = loss + s.sum()
+            loss.backward()
 
         train_ms = median_ms(fwd_bwd, max(5, runs // 2), train_warmup, sync)
         out["results"][cfg["name"]] = {"forward_ms": fwd_ms, "train_ms": train_ms}
         if on_gpu:
-            del m, x, h0, xg, hg
+            del m, x, h0, state, xg, sg
             torch.cuda.empty_cache()
             continue
         if onnx_dir:
             m.eval()
             path = os.path.join(onnx_dir, cfg["name"] + ".onnx")
-            torch.onnx.export(m, (x, h0), path, input_names=["x", "h0"], output_names=["y", "hy"], opset_version=14)
+            if lstm:
+                torch.onnx.export(m, (x, state), path, input_names=["x", "h0", "c0"], output_names=["y", "hy", "cy"], opset_version=14)
+            else:
+                torch.onnx.export(m, (x, h0), path, input_names=["x", "h0"], output_names=["y", "hy"], opset_version=14)
             out["results"][cfg["name"]]["onnx"] = path
     print(json.dumps(out))
 

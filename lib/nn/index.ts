@@ -1,8 +1,8 @@
 // The nn namespace: modules with PyTorch's names and behaviour.
 export { Module, pyFloat } from './module';
 export type { StateDict, LoadResult } from './module';
-export { RNNBase, RNN, GRU } from './rnn';
-export type { RNNOptions, GRUOptions, RNNParameterName } from './rnn';
+export { RNNBase, RNN, GRU, LSTM } from './rnn';
+export type { RNNOptions, GRUOptions, LSTMOptions, RNNParameterName } from './rnn';
 export * as utils from './utils';
 export { clipGradNorm_, clipGradValue_ } from './clip-grad';
 export type { ParametersInput } from './clip-grad';

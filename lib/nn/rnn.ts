@@ -1,12 +1,13 @@
-// nn.RNN and nn.GRU: torch.nn.RNN/GRU's arguments, parameters, initialisation,
-// checks and messages; the computation is one backend call (ops/rnn.ts).
+// nn.RNN, nn.GRU and nn.LSTM: torch.nn.RNN/GRU/LSTM's arguments, parameters,
+// initialisation, checks and messages; the computation is one backend call
+// (ops/rnn.ts).
 import { resolveDevice, getDefaultDevice } from '../backend';
 import { noGrad } from '../autograd/grad-mode';
 import { Device, deviceName } from '../device';
 import { DType, FloatDType, isDType, torchDTypeName } from '../dtype';
 import { CodedError, checkOptionKeys, describe, typeError } from '../errors';
 import { keep } from '../memory';
-import { paramViews, rawCudnnForwardMs, rnnForward, rnnForwardAsync, rnnWeightLayout, RnnMode, RnnSpec, ParamSlot } from '../ops/rnn';
+import { outputSize, paramViews, rawCudnnForwardMs, rnnForward, rnnForwardAsync, rnnWeightLayout, RnnMode, RnnSpec, RnnState, ParamSlot } from '../ops/rnn';
 import { contiguous, squeeze, transpose, unsqueeze } from '../ops/shape';
 import { checkTensor, Tensor } from '../tensor';
 import { Module, pyFloat } from './module';
@@ -32,7 +33,14 @@ export type GRUOptions = Omit<RNNOptions, 'nonlinearity'>;
  */
 export type RNNParameterName =
   | `${'weight' | 'bias'}_${'ih' | 'hh'}_l${number}`
-  | `${'weight' | 'bias'}_${'ih' | 'hh'}_l${number}_reverse`;
+  | `${'weight' | 'bias'}_${'ih' | 'hh'}_l${number}_reverse`
+  | `weight_hr_l${number}`
+  | `weight_hr_l${number}_reverse`;
+
+export interface LSTMOptions extends GRUOptions {
+  /** Units of the projection h = (o * tanh(c)) W_hr^T (PyTorch's proj_size); 0 = none. */
+  projSize?: number;
+}
 
 const COMMON_KEYS = ['numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional', 'device', 'dtype'];
 
@@ -64,8 +72,11 @@ function checkDropout(value: unknown): number {
   return value;
 }
 
-/** Shared by RNN and GRU (PyTorch's RNNBase). */
-export abstract class RNNBase extends Module {
+/**
+ * Shared by RNN, GRU and LSTM (PyTorch's RNNBase). `HState` is what forward
+ * takes and returns as the hidden state: h for RNN/GRU, [h, c] for LSTM.
+ */
+export abstract class RNNBase<HState = Tensor> extends Module {
   readonly mode: RnnMode;
   readonly inputSize: number;
   readonly hiddenSize: number;
@@ -73,6 +84,8 @@ export abstract class RNNBase extends Module {
   readonly bias: boolean;
   readonly batchFirst: boolean;
   readonly bidirectional: boolean;
+  /** LSTM's projection size; 0 (none) for RNN and GRU. */
+  readonly projSize: number;
   /** Read at every forward, like PyTorch's self.dropout. */
   dropout: number;
   /** Parameter names in PyTorch's order (weight_ih_l0, ..., bias_hh_l1_reverse). */
@@ -117,6 +130,7 @@ export abstract class RNNBase extends Module {
     }
     if (numLayersArg <= 0) throw new RangeError('num_layers must be greater than zero');
     this.numLayers = numLayersArg;
+    this.projSize = RNNBase.checkProjSize((options as LSTMOptions).projSize ?? 0, this.hiddenSize);
     this.bidirectional = checkFlag('bidirectional', options.bidirectional ?? false);
     this.dropout = dropout;
     if (options.dtype !== undefined && options.dtype !== 'float32' && options.dtype !== 'float64') {
@@ -127,14 +141,23 @@ export abstract class RNNBase extends Module {
 
     const { numel, slots } = rnnWeightLayout(this.spec(), device);
     this.slots = slots;
-    this.flatWeightsNames = RNNBase.paramNames(this.numLayers, this.bidirectional, this.bias);
+    this.flatWeightsNames = RNNBase.paramNames(this.numLayers, this.bidirectional, this.bias, this.projSize > 0);
     // Zero-filled on every device: cuDNN's padding between parameters stays 0 (PyTorch's at::zeros).
     this.flat = keep(Tensor.empty([numel], this.dtypeValue, device, true));
     this.installParams();
     this.resetParameters();
   }
 
-  private static collectOptions(where: string, third: unknown, fourth: unknown, extraKeys: string[]): RNNOptions {
+  private static checkProjSize(value: unknown, hiddenSize: number): number {
+    if (typeof value !== 'number' || !Number.isInteger(value)) {
+      throw new TypeError(`proj_size should be of type int, got: ${pyType(value)} (${describe(value)})`);
+    }
+    if (value < 0) throw new RangeError('proj_size should be a positive integer or zero to disable projections');
+    if (value >= hiddenSize) throw new RangeError('proj_size has to be smaller than hidden_size');
+    return value;
+  }
+
+  private static collectOptions(where: string, third: unknown, fourth: unknown, extraKeys: string[]): LSTMOptions {
     let options: unknown = {};
     let numLayers: unknown;
     if (typeof third === 'number' || (third !== undefined && typeof third !== 'object')) {
@@ -145,11 +168,11 @@ export abstract class RNNBase extends Module {
       options = third;
     }
     if (typeof options !== 'object' || options === null || Array.isArray(options)) throw typeError(where, 'options', 'an object', options);
-    if ('projSize' in options || 'proj_size' in options) {
+    if (!extraKeys.includes('projSize') && ('projSize' in options || 'proj_size' in options)) {
       throw new RangeError('proj_size argument is only supported for LSTM, not RNN or GRU');
     }
     checkOptionKeys(where, options, [...COMMON_KEYS, ...extraKeys]);
-    const o = { ...(options as RNNOptions) };
+    const o = { ...(options as LSTMOptions) };
     if (numLayers !== undefined) {
       if ((options as RNNOptions).numLayers !== undefined) throw new TypeError(`${where}: numLayers given both as an argument and in options`);
       o.numLayers = numLayers as number;
@@ -157,13 +180,14 @@ export abstract class RNNBase extends Module {
     return o;
   }
 
-  private static paramNames(numLayers: number, bidirectional: boolean, bias: boolean): string[] {
+  private static paramNames(numLayers: number, bidirectional: boolean, bias: boolean, projection: boolean): string[] {
     const names: string[] = [];
     for (let l = 0; l < numLayers; ++l) {
       for (let d = 0; d < (bidirectional ? 2 : 1); ++d) {
         const s = `l${l}${d === 1 ? '_reverse' : ''}`;
         names.push(`weight_ih_${s}`, `weight_hh_${s}`);
         if (bias) names.push(`bias_ih_${s}`, `bias_hh_${s}`);
+        if (projection) names.push(`weight_hr_${s}`);
       }
     }
     return names;
@@ -183,7 +207,7 @@ export abstract class RNNBase extends Module {
     if (this.specCache === null || this.specCache.dtype !== this.dtypeValue) {
       this.specCache = Object.freeze({
         mode: this.mode, dtype: this.dtypeValue, inputSize: this.inputSize, hiddenSize: this.hiddenSize,
-        numLayers: this.numLayers, bidirectional: this.bidirectional, bias: this.bias,
+        numLayers: this.numLayers, bidirectional: this.bidirectional, bias: this.bias, projSize: this.projSize,
       });
     }
     return this.specCache;
@@ -250,8 +274,8 @@ export abstract class RNNBase extends Module {
   }
 
   /** @internal For the GPU bench: cudnnRNNForward alone on this module's weights (ops/rnn.ts). */
-  rawCudnnForwardMs(x: Tensor, hx: Tensor | null, iters: number): number {
-    return rawCudnnForwardMs(this.spec(), x, hx, this.flat, iters);
+  rawCudnnForwardMs(x: Tensor, hx: Tensor | null, iters: number, cx: Tensor | null = null): number {
+    return rawCudnnForwardMs(this.spec(), x, { hx, cx }, this.flat, iters);
   }
 
   override dispose(): void {
@@ -261,6 +285,7 @@ export abstract class RNNBase extends Module {
 
   protected override extraRepr(): string {
     let s = `${this.inputSize}, ${this.hiddenSize}`;
+    if (this.projSize !== 0) s += `, proj_size=${this.projSize}`;
     if (this.numLayers !== 1) s += `, num_layers=${this.numLayers}`;
     if (!this.bias) s += ', bias=False';
     if (this.batchFirst) s += ', batch_first=True';
@@ -269,20 +294,36 @@ export abstract class RNNBase extends Module {
     return s;
   }
 
+  /** The initial state as given: h0 (and the LSTM's c0), each null when absent. */
+  private readState(hx: unknown): { h0: Tensor | null; c0: Tensor | null } {
+    const where = `${this.typeName}.forward`;
+    if (hx === undefined || hx === null) return { h0: null, c0: null };
+    if (this.mode !== 'LSTM') return { h0: checkTensor(where, 'hx', hx), c0: null };
+    if (!Array.isArray(hx)) throw typeError(where, 'hx', 'an array [h_0, c_0] of two tensors', hx);
+    if (hx.length !== 2) throw new RangeError(`lstm expects two hidden states (hx = [h_0, c_0]), got ${hx.length}`);
+    return { h0: checkTensor(where, 'hx[0]', hx[0]), c0: checkTensor(where, 'hx[1]', hx[1]) };
+  }
+
   /** Validates and brings input/hx to the kernel's layout, as PyTorch's forward does. */
-  private prepareInputs(input: unknown, hx: unknown): { x: Tensor; h: Tensor | null; unbatched: boolean; temps: Tensor[] } {
+  private prepareInputs(input: unknown, hx: unknown): { x: Tensor; state: RnnState; unbatched: boolean; temps: Tensor[] } {
     const where = this.typeName;
+    const lstm = this.mode === 'LSTM';
     if (this.flat.isDisposed) throw new CodedError(`${where}.forward: the module was disposed`, 'ERR_CUDNN_RNN_DISPOSED');
     const x0 = checkTensor(`${where}.forward`, 'input', input);
     if (x0.ndim !== 2 && x0.ndim !== 3) {
-      const noun = this.mode === 'GRU' ? '' : ' tensor';
+      const noun = this.mode === 'GRU' || lstm ? '' : ' tensor';
       throw new RangeError(`${where}: Expected input to be 2D or 3D, got ${x0.ndim}D${noun} instead`);
     }
-    const h0 = hx === undefined || hx === null ? null : checkTensor(`${where}.forward`, 'hx', hx);
+    const { h0, c0 } = this.readState(hx);
     const unbatched = x0.ndim === 2;
-    if (h0 !== null) {
-      if (unbatched && h0.ndim !== 2) throw new RangeError(`For unbatched 2-D input, hx should also be 2-D but got ${h0.ndim}-D tensor`);
-      if (!unbatched && h0.ndim !== 3) throw new RangeError(`For batched 3-D input, hx should also be 3-D but got ${h0.ndim}-D tensor`);
+    const rank = unbatched ? 2 : 3;
+    const kind = unbatched ? 'unbatched 2-D' : 'batched 3-D';
+    if (lstm && h0 !== null && c0 !== null) {
+      if (h0.ndim !== rank || c0.ndim !== rank) {
+        throw new RangeError(`For ${kind} input, hx and cx should also be ${rank}-D but got (${h0.ndim}-D, ${c0.ndim}-D) tensors`);
+      }
+    } else if (h0 !== null && h0.ndim !== rank) {
+      throw new RangeError(`For ${kind} input, hx should also be ${rank}-D but got ${h0.ndim}-D tensor`);
     }
     if (x0.dtype !== this.dtypeValue) {
       throw new TypeError(`RNN input dtype (${torchDTypeName(x0.dtype)}) does not match weight dtype (${torchDTypeName(this.dtypeValue)}). Convert input: input.to(${torchDTypeName(this.dtypeValue)}), or convert model: model.to(${torchDTypeName(x0.dtype)})`);
@@ -295,43 +336,38 @@ export abstract class RNNBase extends Module {
       if (t !== from) temps.push(t);
       return t;
     };
+    const fail = (err: Error): never => {
+      temps.forEach((t) => t.dispose());
+      throw err;
+    };
     let x = x0;
     if (unbatched) x = track(unsqueeze(x, this.batchFirst ? 0 : 1), x);
-    if (x.shape[2] !== this.inputSize) {
-      temps.forEach((t) => t.dispose());
-      throw new RangeError(`input.size(-1) must be equal to input_size. Expected ${this.inputSize}, got ${x.shape[2]}`);
-    }
+    if (x.shape[2] !== this.inputSize) fail(new RangeError(`input.size(-1) must be equal to input_size. Expected ${this.inputSize}, got ${x.shape[2]}`));
     const batch = this.batchFirst ? x.shape[0] : x.shape[1];
-    let h = h0;
-    if (h !== null) {
-      if (unbatched) h = track(unsqueeze(h, 1), h);
-      const expected = [this.numLayers * (this.bidirectional ? 2 : 1), batch, this.hiddenSize];
-      if (h.shape.some((s, i) => s !== expected[i])) {
-        temps.forEach((t) => t.dispose());
-        throw new RangeError(`Expected hidden size (${expected.join(', ')}), got [${h.shape.join(', ')}]`);
+    const layersDirs = this.numLayers * (this.bidirectional ? 2 : 1);
+    // One state tensor: to (layers*dirs, N, units), checked like PyTorch's check_hidden_size.
+    const prepareState = (t: Tensor | null, name: string, units: number, label: string): Tensor | null => {
+      if (t === null) return null;
+      const s = unbatched ? track(unsqueeze(t, 1), t) : t;
+      const expected = [layersDirs, batch, units];
+      if (s.shape.some((n, i) => n !== expected[i])) fail(new RangeError(`Expected ${label} size (${expected.join(', ')}), got [${s.shape.join(', ')}]`));
+      if (s.dtype !== this.dtypeValue) fail(new TypeError(`${name} dtype (${torchDTypeName(s.dtype)}) does not match weight dtype (${torchDTypeName(this.dtypeValue)})`));
+      if (s.device !== this.flat.device) {
+        fail(new CodedError(`Input and hidden tensors are not at the same device, found input tensor at ${x0.device} and hidden tensor at ${s.device}`, 'ERR_CUDNN_RNN_DEVICE_MISMATCH'));
       }
-      if (h.dtype !== this.dtypeValue) {
-        temps.forEach((t) => t.dispose());
-        throw new TypeError(`hx dtype (${torchDTypeName(h.dtype)}) does not match weight dtype (${torchDTypeName(this.dtypeValue)})`);
-      }
-      if (h.device !== this.flat.device) {
-        temps.forEach((t) => t.dispose());
-        throw new CodedError(`Input and hidden tensors are not at the same device, found input tensor at ${x0.device} and hidden tensor at ${h.device}`, 'ERR_CUDNN_RNN_DEVICE_MISMATCH');
-      }
-      h = track(contiguous(h), h);
-    }
+      return track(contiguous(s), s);
+    };
+    const h = prepareState(h0, 'hx', outputSize(this.spec()), lstm ? 'hidden[0]' : 'hidden');
+    const c = lstm ? prepareState(c0, 'cx', this.hiddenSize, 'hidden[1]') : null;
     const seqLen = this.batchFirst ? x.shape[1] : x.shape[0];
-    if (seqLen === 0) {
-      temps.forEach((t) => t.dispose());
-      throw new RangeError('Expected sequence length to be larger than 0 in RNN');
-    }
+    if (seqLen === 0) fail(new RangeError('Expected sequence length to be larger than 0 in RNN'));
     if (this.batchFirst) x = track(transpose(x, 0, 1), x);
     x = track(contiguous(x), x);
     checkDropout(this.dropout);
-    return { x, h, unbatched, temps };
+    return { x, state: { hx: h, cx: c }, unbatched, temps };
   }
 
-  private finishOutputs(y: Tensor, hy: Tensor, unbatched: boolean): [Tensor, Tensor] {
+  private finishOutputs(y: Tensor, hy: Tensor, cy: Tensor | null, unbatched: boolean): [Tensor, HState] {
     // Each step is a view; the replaced tensor objects are disposed (their
     // storage lives on in the views, and the graph keeps what it needs).
     const replace = (from: Tensor, to: Tensor): Tensor => {
@@ -340,30 +376,33 @@ export abstract class RNNBase extends Module {
     };
     let out = y;
     let hn = hy;
+    let cn = cy;
     if (this.batchFirst) out = replace(out, transpose(out, 0, 1));
     if (unbatched) {
       out = replace(out, squeeze(out, this.batchFirst ? 0 : 1));
       hn = replace(hn, squeeze(hn, 1));
+      if (cn !== null) cn = replace(cn, squeeze(cn, 1));
     }
-    return [out, hn];
+    return [out, (cn === null ? hn : [hn, cn]) as unknown as HState];
   }
 
   /**
    * Runs the network over a sequence. input: (L, N, H_in), or (N, L, H_in)
-   * with batchFirst, or unbatched (L, H_in); hx: (D*numLayers, N, H) or
-   * (D*numLayers, H), zeros when omitted. Returns [output, hN].
+   * with batchFirst, or unbatched (L, H_in). RNN/GRU: hx (D*numLayers, N, H)
+   * or (D*numLayers, H), zeros when omitted; returns [output, hN]. LSTM: hx
+   * is [h0, c0] and it returns [output, [hN, cN]] (see nn.LSTM).
    */
-  forward(input: Tensor, hx?: Tensor | null): [Tensor, Tensor] {
-    const { x, h, unbatched, temps } = this.prepareInputs(input, hx);
-    const [y, hy] = rnnForward(this.spec(), x, h, this.flat, this.paramList, this.slots, { training: this.training, dropout: this.dropout, temps });
-    return this.finishOutputs(y, hy, unbatched);
+  forward(input: Tensor, hx?: HState | null): [Tensor, HState] {
+    const { x, state, unbatched, temps } = this.prepareInputs(input, hx);
+    const [y, hy, cy] = rnnForward(this.spec(), x, state, this.flat, this.paramList, this.slots, { training: this.training, dropout: this.dropout, temps });
+    return this.finishOutputs(y, hy, cy, unbatched);
   }
 
   /** forward() on a worker thread: the event loop keeps serving while it runs. */
-  async forwardAsync(input: Tensor, hx?: Tensor | null): Promise<[Tensor, Tensor]> {
-    const { x, h, unbatched, temps } = this.prepareInputs(input, hx);
-    const [y, hy] = await rnnForwardAsync(this.spec(), x, h, this.flat, this.paramList, this.slots, { training: this.training, dropout: this.dropout, temps });
-    return this.finishOutputs(y, hy, unbatched);
+  async forwardAsync(input: Tensor, hx?: HState | null): Promise<[Tensor, HState]> {
+    const { x, state, unbatched, temps } = this.prepareInputs(input, hx);
+    const [y, hy, cy] = await rnnForwardAsync(this.spec(), x, state, this.flat, this.paramList, this.slots, { training: this.training, dropout: this.dropout, temps });
+    return this.finishOutputs(y, hy, cy, unbatched);
   }
 }
 
@@ -402,5 +441,27 @@ export class GRU extends RNNBase {
 
   protected override get typeName(): string {
     return 'GRU';
+  }
+}
+
+/**
+ * torch.nn.LSTM (gates i|f|g|o; c' = f*c + i*g, h' = o*tanh(c'), then
+ * h' = h' W_hr^T when projSize > 0). forward(input, [h0, c0]?) returns
+ * [output, [hN, cN]]; h is (D*numLayers, N, projSize || hiddenSize), c is
+ * (D*numLayers, N, hiddenSize).
+ */
+export class LSTM extends RNNBase<[Tensor, Tensor]> {
+  constructor(inputSize: number, hiddenSize: number, numLayers?: number, options?: LSTMOptions);
+  constructor(inputSize: number, hiddenSize: number, options?: LSTMOptions);
+  constructor(inputSize: number, hiddenSize: number, third?: number | LSTMOptions, fourth?: LSTMOptions) {
+    const opts = (typeof third === 'object' && third !== null ? third : fourth) as Record<string, unknown> | undefined;
+    if (typeof opts === 'object' && opts !== null && 'nonlinearity' in opts) {
+      throw new TypeError("LSTM: unknown option \"nonlinearity\" (only nn.RNN has a nonlinearity)");
+    }
+    super('LSTM', 'LSTM', inputSize, hiddenSize, third, fourth, ['projSize']);
+  }
+
+  protected override get typeName(): string {
+    return 'LSTM';
   }
 }

@@ -1,4 +1,4 @@
-// The RNN op behind nn.RNN/nn.GRU: one native call for the whole multi-layer
+// The RNN op behind nn.RNN/GRU/LSTM: one native call for the whole multi-layer
 // sequence forward, one for the backward (DESIGN.md decision 2). Inputs are
 // already time-major and contiguous; nn/rnn.ts handles layouts and checks.
 import { Device, deviceTypeCode } from '../device';
@@ -8,7 +8,7 @@ import { native, NO_VIEW, RnnConfigArray, ViewArgs } from '../native';
 import { Storage } from '../storage';
 import { contiguousStrides, Tensor } from '../tensor';
 import { viewOf } from './shape';
-import { emptyLike, outputLike, record } from './util';
+import { outputLike, record } from './util';
 
 export type RnnMode = 'RNN_RELU' | 'RNN_TANH' | 'LSTM' | 'GRU';
 
@@ -23,6 +23,13 @@ export interface RnnSpec {
   numLayers: number;
   bidirectional: boolean;
   bias: boolean;
+  /** LSTM only: units of the projection (PyTorch's proj_size), 0 = none. */
+  projSize: number;
+}
+
+/** Units of h (hx, hy, every output row): projSize when the LSTM projects, else hiddenSize. */
+export function outputSize(spec: RnnSpec): number {
+  return spec.projSize > 0 ? spec.projSize : spec.hiddenSize;
 }
 
 export interface ParamSlot {
@@ -36,7 +43,7 @@ const configCache = new WeakMap<RnnSpec, RnnConfigArray>();
 function configArray(spec: RnnSpec): RnnConfigArray {
   let cfg = configCache.get(spec);
   if (cfg === undefined) {
-    cfg = [MODE_CODE[spec.mode], DTYPE_CODE[spec.dtype], spec.inputSize, spec.hiddenSize, spec.numLayers, spec.bidirectional, spec.bias];
+    cfg = [MODE_CODE[spec.mode], DTYPE_CODE[spec.dtype], spec.inputSize, spec.hiddenSize, spec.numLayers, spec.bidirectional, spec.bias, false, spec.projSize];
     configCache.set(spec, cfg);
   }
   return cfg;
@@ -64,8 +71,8 @@ export function paramViews(flat: Tensor, slots: ParamSlot[]): Tensor[] {
 const view = (t: Tensor | null): ViewArgs => (t === null ? NO_VIEW : t._view());
 
 function withTf32(cfg: RnnConfigArray): RnnConfigArray {
-  const [mode, dtype, inputSize, hiddenSize, numLayers, bidirectional, bias] = cfg;
-  return [mode, dtype, inputSize, hiddenSize, numLayers, bidirectional, bias, true];
+  const [mode, dtype, inputSize, hiddenSize, numLayers, bidirectional, bias, , projSize] = cfg;
+  return [mode, dtype, inputSize, hiddenSize, numLayers, bidirectional, bias, true, projSize];
 }
 
 /** Outputs this small share one allocation when no graph is recorded. */
@@ -94,24 +101,37 @@ interface Prepared {
   batch: number;
   y: Tensor;
   hy: Tensor;
+  /** LSTM: the final cell state; null for RNN/GRU. */
+  cy: Tensor | null;
   reserve: Tensor | null;
   args: unknown[];
   dropout: number;
 }
 
-function prepare(spec: RnnSpec, x: Tensor, hx: Tensor | null, flat: Tensor, wantsReserve: boolean, dropout: number): Prepared {
+/** The initial state: h0 (RNN/GRU/LSTM) and the LSTM's c0; null for zeros. */
+export interface RnnState {
+  hx: Tensor | null;
+  cx: Tensor | null;
+}
+
+function prepare(spec: RnnSpec, x: Tensor, state: RnnState, flat: Tensor, wantsReserve: boolean, dropout: number): Prepared {
   // On a GPU the TF32 switch in force now is part of the config, so this
   // forward's backward runs the same cuDNN descriptor whatever happens to the switch.
   const base = configArray(spec);
   const cfg: RnnConfigArray = x.deviceObj.type === 'cuda' && native.cudaGetAllowTf32() ? withTf32(base) : base;
   const [seqLen, batch] = x.shape;
   const dirs = spec.bidirectional ? 2 : 1;
-  // The kernel writes every element of y and hy.
-  const [y, hy] = outputPair(x, [seqLen, batch, dirs * spec.hiddenSize], [spec.numLayers * dirs, batch, spec.hiddenSize], wantsReserve);
+  const units = outputSize(spec);
+  // The kernel writes every element of y, hy and cy.
+  const [y, hy] = outputPair(x, [seqLen, batch, dirs * units], [spec.numLayers * dirs, batch, units], wantsReserve);
+  const cy = spec.mode === 'LSTM' ? outputLike(x, [spec.numLayers * dirs, batch, spec.hiddenSize]) : null;
   const device = x.deviceObj;
-  const reserve = wantsReserve ? emptyLike(x, [native.rnnReserveNumel(cfg, seqLen, batch, deviceTypeCode(device), device.index, dropout)]) : null;
-  const args = [cfg, seqLen, batch, ...x._view(), ...view(hx), ...flat._view(), ...y._view(), ...hy._view(), ...view(reserve), dropout];
-  return { cfg, seqLen, batch, y, hy, reserve, args, dropout };
+  // Not zero-filled: the training forward writes every part of the reserve
+  // its backward reads (the CPU backend's header says whether dropout masks
+  // were drawn; cuDNN owns its own), and a training step's reserve is tens of MB.
+  const reserve = wantsReserve ? outputLike(x, [native.rnnReserveNumel(cfg, seqLen, batch, deviceTypeCode(device), device.index, dropout)]) : null;
+  const args = [cfg, seqLen, batch, ...x._view(), ...view(state.hx), ...view(state.cx), ...flat._view(), ...y._view(), ...hy._view(), ...view(cy), ...view(reserve), dropout];
+  return { cfg, seqLen, batch, y, hy, cy, reserve, args, dropout };
 }
 
 export interface RnnRunOptions {
@@ -131,44 +151,52 @@ function needsReserve(spec: RnnSpec, gradNeeded: boolean, options: RnnRunOptions
   return gradNeeded || (options.training && options.dropout > 0 && spec.numLayers > 1);
 }
 
-function gradNeededFor(x: Tensor, hx: Tensor | null, params: Tensor[]): boolean {
-  return isGradEnabled() && (x.requiresGrad || (hx?.requiresGrad ?? false) || params.some((p) => p.requiresGrad));
+function gradNeededFor(x: Tensor, state: RnnState, params: Tensor[]): boolean {
+  return isGradEnabled() && (x.requiresGrad || (state.hx?.requiresGrad ?? false) || (state.cx?.requiresGrad ?? false) || params.some((p) => p.requiresGrad));
 }
 
-function recordBackward(spec: RnnSpec, p: Prepared, x: Tensor, hx: Tensor | null, flat: Tensor, params: Tensor[], slots: ParamSlot[], temps: Tensor[]): void {
+const contiguousOrNull = (t: Tensor | null): Tensor | null => (t === null || t.isContiguous ? t : t.contiguous());
+
+function recordBackward(spec: RnnSpec, p: Prepared, x: Tensor, state: RnnState, flat: Tensor, params: Tensor[], slots: ParamSlot[], temps: Tensor[]): void {
+  const { hx, cx } = state;
   const reserve = p.reserve as Tensor;
   // cuDNN's backward reads the forward's output. The node keeps its own view
   // of it, so a user disposing y before backward() changes nothing, while an
   // in-place write to y is still caught by the storage's version.
   const y = viewOf(p.y, p.y.shape, p.y.strides);
   // PyTorch names this node CudnnRnnBackward0 on the GPU; ours is the same fused op on every backend.
-  record([p.y, p.hy], 'CudnnRnnBackward0', [x, hx, ...params], ([dy, dhy]) => {
+  const outputs = p.cy === null ? [p.y, p.hy] : [p.y, p.hy, p.cy];
+  record(outputs, 'CudnnRnnBackward0', [x, hx, cx, ...params], ([dy, dhy, dcy]) => {
     const wantDx = x.requiresGrad;
     const wantDhx = hx !== null && hx.requiresGrad;
+    const wantDcx = cx !== null && cx.requiresGrad;
     const wantDw = params.some((q) => q.requiresGrad);
-    const dyc = dy === null ? null : dy.isContiguous ? dy : dy.contiguous();
-    const dhyc = dhy === null ? null : dhy.isContiguous ? dhy : dhy.contiguous();
-    // The backward overwrites dx, dhx and dw completely.
+    const upstream = [dy, dhy, dcy ?? null];
+    const contiguousUpstream = upstream.map(contiguousOrNull);
+    // The backward overwrites dx, dhx, dcx and dw completely.
     const dx = wantDx ? outputLike(x) : null;
     const dhx = wantDhx ? outputLike(hx as Tensor) : null;
+    const dcx = wantDcx ? outputLike(cx as Tensor) : null;
     const dw = wantDw ? outputLike(flat) : null;
+    const [dyc, dhyc, dcyc] = contiguousUpstream;
     try {
-      native.rnnBackward(p.cfg, p.seqLen, p.batch, ...x._view(), ...view(hx), ...flat._view(), ...y._view(), ...reserve._view(),
-        ...view(dyc), ...view(dhyc), ...view(dx), ...view(dhx), ...view(dw), p.dropout);
+      native.rnnBackward(p.cfg, p.seqLen, p.batch, ...x._view(), ...view(hx), ...view(cx), ...flat._view(), ...y._view(), ...reserve._view(),
+        ...view(dyc), ...view(dhyc), ...view(dcyc), ...view(dx), ...view(dhx), ...view(dcx), ...view(dw), p.dropout);
     } finally {
-      if (dyc !== null && dyc !== dy) dyc.dispose();
-      if (dhyc !== null && dhyc !== dhy) dhyc.dispose();
+      contiguousUpstream.forEach((c, i) => {
+        if (c !== null && c !== upstream[i]) c.dispose();
+      });
     }
     const dws = dw === null ? params.map(() => null) : paramViews(dw, slots).map((g, i) => (params[i].requiresGrad ? g : (g.dispose(), null)));
     dw?.dispose();
-    return [dx, dhx, ...dws];
-  }, { saved: hx === null ? [x, flat, y, reserve] : [x, hx, flat, y, reserve], owned: [reserve, y, ...temps] });
+    return [dx, dhx, dcx, ...dws];
+  }, { saved: [x, hx, cx, flat, y, reserve].filter((t): t is Tensor => t !== null), owned: [reserve, y, ...temps] });
 }
 
 /** After a successful forward: record the backward, or free what only it would need. */
-function settle(spec: RnnSpec, p: Prepared, x: Tensor, hx: Tensor | null, flat: Tensor, params: Tensor[], slots: ParamSlot[], gradNeeded: boolean, temps: Tensor[]): void {
+function settle(spec: RnnSpec, p: Prepared, x: Tensor, state: RnnState, flat: Tensor, params: Tensor[], slots: ParamSlot[], gradNeeded: boolean, temps: Tensor[]): void {
   if (gradNeeded) {
-    recordBackward(spec, p, x, hx, flat, params, slots, temps);
+    recordBackward(spec, p, x, state, flat, params, slots, temps);
   } else {
     p.reserve?.dispose();
     for (const t of temps) t.dispose();
@@ -176,39 +204,40 @@ function settle(spec: RnnSpec, p: Prepared, x: Tensor, hx: Tensor | null, flat: 
 }
 
 /**
- * Runs the whole sequence. x: (T, N, I) contiguous; hx: (L*D, N, H)
- * contiguous or null for zeros; flat: the weight buffer whose views `params`
- * are. Returns [y (T, N, D*H), hy (L*D, N, H)].
+ * Runs the whole sequence. x: (T, N, I) contiguous; state.hx: (L*D, N, R)
+ * and, LSTM only, state.cx: (L*D, N, H), contiguous or null for zeros (R =
+ * outputSize(spec)); flat: the weight buffer whose views `params` are.
+ * Returns [y (T, N, D*R), hy (L*D, N, R), cy (L*D, N, H) for an LSTM, else null].
  */
-export function rnnForward(spec: RnnSpec, x: Tensor, hx: Tensor | null, flat: Tensor, params: Tensor[], slots: ParamSlot[], options: RnnRunOptions): [Tensor, Tensor] {
-  const gradNeeded = gradNeededFor(x, hx, params);
-  const p = prepare(spec, x, hx, flat, needsReserve(spec, gradNeeded, options), options.training ? options.dropout : 0);
+export function rnnForward(spec: RnnSpec, x: Tensor, state: RnnState, flat: Tensor, params: Tensor[], slots: ParamSlot[], options: RnnRunOptions): [Tensor, Tensor, Tensor | null] {
+  const gradNeeded = gradNeededFor(x, state, params);
+  const p = prepare(spec, x, state, flat, needsReserve(spec, gradNeeded, options), options.training ? options.dropout : 0);
   try {
     native.rnnForward(...p.args);
   } catch (err) {
-    for (const t of [p.y, p.hy, p.reserve, ...options.temps]) t?.dispose();
+    for (const t of [p.y, p.hy, p.cy, p.reserve, ...options.temps]) t?.dispose();
     throw err;
   }
-  settle(spec, p, x, hx, flat, params, slots, gradNeeded, options.temps);
-  return [p.y, p.hy];
+  settle(spec, p, x, state, flat, params, slots, gradNeeded, options.temps);
+  return [p.y, p.hy, p.cy];
 }
 
 /** The same computation on libuv's thread pool; storages stay alive until it settles. */
-export async function rnnForwardAsync(spec: RnnSpec, x: Tensor, hx: Tensor | null, flat: Tensor, params: Tensor[], slots: ParamSlot[], options: RnnRunOptions): Promise<[Tensor, Tensor]> {
-  const gradNeeded = gradNeededFor(x, hx, params);
-  const p = prepare(spec, x, hx, flat, needsReserve(spec, gradNeeded, options), options.training ? options.dropout : 0);
-  const pinned: Storage[] = [x, hx, flat, p.y, p.hy, p.reserve].filter((t): t is Tensor => t !== null).map((t) => t._storage);
+export async function rnnForwardAsync(spec: RnnSpec, x: Tensor, state: RnnState, flat: Tensor, params: Tensor[], slots: ParamSlot[], options: RnnRunOptions): Promise<[Tensor, Tensor, Tensor | null]> {
+  const gradNeeded = gradNeededFor(x, state, params);
+  const p = prepare(spec, x, state, flat, needsReserve(spec, gradNeeded, options), options.training ? options.dropout : 0);
+  const pinned: Storage[] = [x, state.hx, state.cx, flat, p.y, p.hy, p.cy, p.reserve].filter((t): t is Tensor => t !== null).map((t) => t._storage);
   for (const s of pinned) s.retain();
   try {
     await native.rnnForwardAsync(...p.args);
   } catch (err) {
-    for (const t of [p.y, p.hy, p.reserve, ...options.temps]) t?.dispose();
+    for (const t of [p.y, p.hy, p.cy, p.reserve, ...options.temps]) t?.dispose();
     throw err;
   } finally {
     for (const s of pinned) s.release();
   }
-  settle(spec, p, x, hx, flat, params, slots, gradNeeded, options.temps);
-  return [p.y, p.hy];
+  settle(spec, p, x, state, flat, params, slots, gradNeeded, options.temps);
+  return [p.y, p.hy, p.cy];
 }
 
 /**
@@ -217,12 +246,13 @@ export async function rnnForwardAsync(spec: RnnSpec, x: Tensor, hx: Tensor | nul
  * our per-call overhead over raw cuDNN can be shown. x and hx as forward's,
  * time-major and on the module's GPU.
  */
-export function rawCudnnForwardMs(spec: RnnSpec, x: Tensor, hx: Tensor | null, flat: Tensor, iters: number): number {
-  const p = prepare(spec, x, hx, flat, false, 0);
+export function rawCudnnForwardMs(spec: RnnSpec, x: Tensor, state: RnnState, flat: Tensor, iters: number): number {
+  const p = prepare(spec, x, state, flat, false, 0);
   try {
     return native.rnnTimeRawForward(...p.args, iters);
   } finally {
     p.y.dispose();
     p.hy.dispose();
+    p.cy?.dispose();
   }
 }

@@ -21,8 +21,9 @@ Status check_common(const Config& cfg, int64_t seq_len, int64_t batch) {
   if (cfg.dtype != DType::Float32 && cfg.dtype != DType::Float64)
     return invalid(std::string("dtype must be float32 or float64, got ") + dtype_name(cfg.dtype));
   if (gate_count(cfg.mode) == 0) return invalid("unknown mode " + std::to_string(int(cfg.mode)));
-  if (cfg.mode == Mode::Lstm)
-    return Status(StatusCode::InvalidArgument, "LSTM is not supported yet");
+  if (cfg.proj_size != 0 && cfg.mode != Mode::Lstm) return invalid("proj_size is only for LSTM");
+  if (cfg.proj_size < 0 || (cfg.proj_size > 0 && cfg.proj_size >= cfg.hidden_size))
+    return invalid("proj_size must be in [0, hidden_size), got " + std::to_string(cfg.proj_size));
   if (!detail::shape_sane(cfg, seq_len, batch))
     return invalid("bad shape: input_size " + std::to_string(cfg.input_size) + ", hidden_size " +
                    std::to_string(cfg.hidden_size) + ", num_layers " +
@@ -46,9 +47,15 @@ Status forward(const ForwardArgs& args) {
   const int64_t tn = d.T * d.N;
   if (!present(args.x, tn * d.I)) return invalid("x is null");
   if (!present(args.w, weight_numel(args.cfg))) return invalid("w is null");
-  if (!present(args.y, tn * d.D * d.H)) return invalid("y is null");
+  if (!present(args.y, tn * d.D * d.R)) return invalid("y is null");
   if (!(args.dropout >= 0.0 && args.dropout <= 1.0)) return invalid("dropout must be in [0, 1]");
+  const bool lstm = args.cfg.mode == Mode::Lstm;
+  if (!lstm && (args.cx || args.cy)) return invalid("cx/cy are only for LSTM");
   try {
+    if (lstm) {
+      if (args.cfg.dtype == DType::Float32) return detail::lstm_forward_impl<float>(args);
+      return detail::lstm_forward_impl<double>(args);
+    }
     if (args.cfg.dtype == DType::Float32) return detail::forward_impl<float>(args);
     return detail::forward_impl<double>(args);
   } catch (const std::bad_alloc&) {
@@ -67,7 +74,13 @@ Status backward(const BackwardArgs& args) {
   if (!args.reserve) return invalid("backward needs the reserve of a training-mode forward");
   if (!present(args.x, tn * d.I)) return invalid("x is null");
   if (!present(args.w, weight_numel(args.cfg))) return invalid("w is null");
+  const bool lstm = args.cfg.mode == Mode::Lstm;
+  if (!lstm && (args.cx || args.dcy || args.dcx)) return invalid("cx/dcy/dcx are only for LSTM");
   try {
+    if (lstm) {
+      if (args.cfg.dtype == DType::Float32) return detail::lstm_backward_impl<float>(args);
+      return detail::lstm_backward_impl<double>(args);
+    }
     if (args.cfg.dtype == DType::Float32) return detail::backward_impl<float>(args);
     return detail::backward_impl<double>(args);
   } catch (const std::bad_alloc&) {

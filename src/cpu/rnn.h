@@ -19,7 +19,8 @@ using ::cudnn_rnn::rnn::ParamSlot;
 using ::cudnn_rnn::rnn::gate_count;
 
 // PyTorch's registration order: for layer, for direction: w_ih, w_hh, then
-// b_ih, b_hh when cfg.bias. Each parameter is contiguous, row-major.
+// b_ih, b_hh when cfg.bias, then w_hr when cfg.proj_size > 0 (LSTM). Each
+// parameter is contiguous, row-major.
 std::vector<ParamSlot> weight_layout(const Config& cfg);
 int64_t weight_numel(const Config& cfg);
 

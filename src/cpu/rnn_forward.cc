@@ -17,17 +17,14 @@ namespace cpu {
 namespace rnn {
 namespace detail {
 
-namespace {
-
-// Layer output after dropout: mask = keep ? 1/(1-p) : 0 (p = 1 drops all).
 template <typename S>
 void apply_dropout(DType dtype, double p, const S* in, S* mask, S* out, int64_t n) {
   if (p >= 1.0) std::fill(mask, mask + n, S(0));
   else default_generator().bernoulli_scaled_fill(dtype, mask, n, 1.0 - p, 1.0 / (1.0 - p));
   for (int64_t i = 0; i < n; ++i) out[i] = in[i] * mask[i];
 }
-
-}  // namespace
+template void apply_dropout<float>(DType, double, const float*, float*, float*, int64_t);
+template void apply_dropout<double>(DType, double, const double*, double*, double*, int64_t);
 
 template <typename S>
 Status forward_impl(const ForwardArgs& args) {

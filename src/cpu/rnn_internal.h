@@ -28,10 +28,12 @@ struct Dims {
   int64_t N;  // batch
   int64_t I;  // input_size
   int64_t H;  // hidden_size
+  int64_t P;  // proj_size (LSTM), 0 = no projection
+  int64_t R;  // units of h and of each output row: P when projecting, else H
   int64_t G;  // gates (1, 3, 4)
   int64_t D;  // directions
   int64_t L;  // layers
-  int64_t in_size(int64_t layer) const { return layer == 0 ? I : D * H; }
+  int64_t in_size(int64_t layer) const { return layer == 0 ? I : D * R; }
 };
 Dims make_dims(const Config& cfg, int64_t seq_len, int64_t batch);
 
@@ -41,9 +43,10 @@ bool shape_sane(const Config& cfg, int64_t seq_len, int64_t batch);  // + T >= 1
 
 // ---- Flat weight buffer (PyTorch's registration order, see rnn.h) ----------
 
-// Element offsets of one (layer, direction)'s parameters; b_* are -1 without bias.
+// Element offsets of one (layer, direction)'s parameters; b_* are -1 without
+// bias, w_hr -1 without projection.
 struct WeightOffsets {
-  int64_t w_ih, w_hh, b_ih, b_hh;
+  int64_t w_ih, w_hh, b_ih, b_hh, w_hr;
 };
 WeightOffsets weight_offsets(const Dims& d, int64_t layer, int64_t dir);
 
@@ -52,12 +55,15 @@ WeightOffsets weight_offsets(const Dims& d, int64_t layer, int64_t dir);
 // In elements of the dtype, every region starting on a multiple of kAlign:
 //   header (kReserveHeader): [0] = kReserveMagic, [1] = dropout p applied
 //                            (0 when no mask was drawn), rest 0
-//   for each layer l:
-//     out   (T, N, D*H)  the layer's output before dropout = every hidden state
-//     mask  (T, N, D*H)  l < L-1 only: dropout keep mask, 0 or 1/(1-p)
-//     drop  (T, N, D*H)  l < L-1 only: out * mask = the next layer's input
-//     gates[dir] (T, N, save_width) per direction, GRU only:
-//                        rows [r | z | n | hn] with hn = W_hn h + b_hn
+//   for each layer l (R = output units: H, or P for a projecting LSTM):
+//     out   (T, N, D*R)  the layer's output before dropout = every hidden state
+//     mask  (T, N, D*R)  l < L-1 only: dropout keep mask, 0 or 1/(1-p)
+//     drop  (T, N, D*R)  l < L-1 only: out * mask = the next layer's input
+//     gates[dir] (T, N, save_width) per direction, GRU and LSTM:
+//                        GRU rows [r | z | n | hn] with hn = W_hn h + b_hn;
+//                        LSTM rows [i | f | g | o | c | tanh(c)], activated,
+//                        c the new cell state, then with a projection
+//                        [| o * tanh(c)] (the unprojected h, for dW_hr)
 // RNN cells save no gates: act'(pre) is a function of the output itself.
 // mask/drop are laid out even when p = 0 (reserve_numel cannot know p);
 // header[1] tells backward whether they were filled.
@@ -66,7 +72,7 @@ constexpr int64_t kReserveHeader = 16;
 constexpr double kReserveMagic = 7919.0;  // exact in float32 and float64
 constexpr int64_t kNone = -1;
 
-int64_t save_width(Mode mode, int64_t H);  // saved gate values per (t, n) row
+int64_t save_width(const Dims& d);  // saved gate values per (t, n) row
 struct ReserveOffsets {
   int64_t out;
   int64_t mask;      // kNone for the last layer
@@ -239,11 +245,45 @@ void rnn_step_backward(bool relu, int64_t N, int64_t U, int64_t H, const S* h, i
                        const S* dy, int64_t ldy, S* carry, const S* prod, int64_t ldp, S* dg,
                        S* colsum);
 
+// LSTM forward (PyTorch's order: gates = gh + gi; c' = f * c + i * g;
+// h' = o * tanh(c')). save: training rows (stride ldsave) [i | f | g | o |
+// c' | tanh(c') ...], or null in inference. gi: x W_ih^T rows (no bias),
+// overwritten in inference; gh: h W_hh^T for the slice (no bias),
+// overwritten; cp: the previous cell state rows (row stride ldc). c' goes to
+// the save row in training, else to cn (which may alias cp: element j only
+// reads and writes j), and also to cn2 when not null (cy). h' goes to out
+// (and out2 when not null).
+template <typename S>
+void lstm_step_forward(int64_t N, int64_t U, int64_t H, S* gi, int64_t ldgi, S* gh, int64_t ldgh,
+                       const S* b_ih, const S* b_hh, const S* cp, int64_t ldc, S* cn, int64_t ldcn,
+                       S* cn2, int64_t ldcn2, S* out, int64_t ldo, S* out2, int64_t ldo2, S* save,
+                       int64_t ldsave);
+
+// LSTM backward. dL/dh' = dh (rows of stride ldd, consumed: set to 0) + prod
+// (null: none) + dy (null: none); carry_c (stride H) holds dL/dc' from the
+// later step (or dcy) and becomes dL/dc for the step before. cp: the
+// previous cell state rows. Writes dg rows (stride 4H) [da_i | da_f | da_g |
+// da_o], the gradient of both gi and gh; colsum (4 blocks) += column sums.
+template <typename S>
+void lstm_step_backward(int64_t N, int64_t U, int64_t H, const S* save, int64_t ldsave,
+                        const S* cp, int64_t ldc, S* dh, int64_t ldd, const S* prod, int64_t ldp,
+                        const S* dy, int64_t ldy, S* carry_c, S* dg, S* colsum);
+
+// The layer output after dropout (the next layer's input): mask = keep ?
+// 1/(1-p) : 0, drawn from the default generator (p = 1 drops everything).
+template <typename S>
+void apply_dropout(DType dtype, double p, const S* in, S* mask, S* out, int64_t n);
+
 // ---- Drivers (one per file) ---------------------------------------------------
 template <typename S>
 Status forward_impl(const ForwardArgs& args);
 template <typename S>
 Status backward_impl(const BackwardArgs& args);
+// LSTM (with or without projection): rnn_forward_lstm.cc, rnn_backward_lstm.cc.
+template <typename S>
+Status lstm_forward_impl(const ForwardArgs& args);
+template <typename S>
+Status lstm_backward_impl(const BackwardArgs& args);
 
 }  // namespace detail
 }  // namespace rnn

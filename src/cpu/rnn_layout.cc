@@ -24,6 +24,9 @@ bool config_sane(const Config& cfg) {
   const double kMax = 1125899906842624.0;  // 2^50
   if (gate_count(cfg.mode) == 0) return false;
   if (cfg.input_size <= 0 || cfg.hidden_size <= 0 || cfg.num_layers <= 0) return false;
+  // Only an LSTM projects, and only to fewer units than it has (PyTorch's rule).
+  if (cfg.proj_size < 0 || (cfg.proj_size > 0 && (cfg.mode != Mode::Lstm || cfg.proj_size >= cfg.hidden_size)))
+    return false;
   double g = static_cast<double>(gate_count(cfg.mode)) * static_cast<double>(cfg.hidden_size);
   double in = std::max(static_cast<double>(cfg.input_size), 2.0 * cfg.hidden_size);
   return g * (in + cfg.hidden_size + 2.0) * 2.0 * cfg.num_layers < kMax;
@@ -31,10 +34,10 @@ bool config_sane(const Config& cfg) {
 
 bool shape_sane(const Config& cfg, int64_t seq_len, int64_t batch) {
   if (!config_sane(cfg) || seq_len < 1 || batch < 0) return false;
-  // Largest per-call buffer: the reserve, about T*N*D*H*(3 + 5D)*L elements.
+  // Largest per-call buffer: the reserve, about T*N*D*H*(3 + 7D)*L elements.
   double d = cfg.bidirectional ? 2.0 : 1.0;
   double approx = static_cast<double>(seq_len) * static_cast<double>(batch) * d *
-                  static_cast<double>(cfg.hidden_size) * (3.0 + 5.0 * d) * cfg.num_layers;
+                  static_cast<double>(cfg.hidden_size) * (3.0 + 7.0 * d) * cfg.num_layers;
   double in = static_cast<double>(seq_len) * static_cast<double>(batch) *
               static_cast<double>(cfg.input_size);
   return approx < 1125899906842624.0 && in < 1125899906842624.0;
@@ -45,7 +48,7 @@ namespace {
 // Elements of one (layer, direction) block of the flat weight buffer.
 int64_t block_numel(const Dims& d, int64_t layer) {
   int64_t gh = d.G * d.H;
-  return gh * d.in_size(layer) + gh * d.H + (d.bias ? 2 * gh : 0);
+  return gh * d.in_size(layer) + gh * d.R + (d.bias ? 2 * gh : 0) + d.P * d.H;
 }
 
 }  // namespace
@@ -58,6 +61,8 @@ Dims make_dims(const Config& cfg, int64_t seq_len, int64_t batch) {
   d.N = batch;
   d.I = cfg.input_size;
   d.H = cfg.hidden_size;
+  d.P = cfg.mode == Mode::Lstm ? cfg.proj_size : 0;
+  d.R = d.P > 0 ? d.P : d.H;
   d.G = gate_count(cfg.mode);
   d.D = cfg.bidirectional ? 2 : 1;
   d.L = cfg.num_layers;
@@ -73,16 +78,17 @@ WeightOffsets weight_offsets(const Dims& d, int64_t layer, int64_t dir) {
   WeightOffsets w;
   w.w_ih = at;
   w.w_hh = at + gh * d.in_size(layer);
-  w.b_ih = d.bias ? w.w_hh + gh * d.H : kNone;
+  w.b_ih = d.bias ? w.w_hh + gh * d.R : kNone;
   w.b_hh = d.bias ? w.b_ih + gh : kNone;
+  w.w_hr = d.P > 0 ? w.w_hh + gh * d.R + (d.bias ? 2 * gh : 0) : kNone;
   return w;
 }
 
-int64_t save_width(Mode mode, int64_t H) {
-  switch (mode) {
-    case Mode::Gru: return 4 * H;   // r, z, n, hn
-    case Mode::Lstm: return 5 * H;  // reserved for i, f, g, o, c (LSTM not implemented yet)
-    default: return 0;              // RNN: backward needs only the outputs
+int64_t save_width(const Dims& d) {
+  switch (d.mode) {
+    case Mode::Gru: return 4 * d.H;  // r, z, n, hn
+    case Mode::Lstm: return (d.P > 0 ? 7 : 6) * d.H;  // i, f, g, o, c, tanh(c) [, o * tanh(c)]
+    default: return 0;               // RNN: backward needs only the outputs
   }
 }
 
@@ -91,9 +97,9 @@ namespace {
 // Elements of layer `layer`'s part of the reserve.
 int64_t reserve_layer_numel(const Dims& d, int64_t layer) {
   const int64_t tn = d.T * d.N;
-  int64_t n = round_up(tn * d.D * d.H);                         // out
-  if (layer < d.L - 1) n += 2 * round_up(tn * d.D * d.H);       // mask, drop
-  n += d.D * round_up(tn * save_width(d.mode, d.H));            // gates
+  int64_t n = round_up(tn * d.D * d.R);                         // out
+  if (layer < d.L - 1) n += 2 * round_up(tn * d.D * d.R);       // mask, drop
+  n += d.D * round_up(tn * save_width(d));                      // gates
   return n;
 }
 
@@ -102,7 +108,7 @@ int64_t reserve_layer_numel(const Dims& d, int64_t layer) {
 ReserveOffsets reserve_offsets(const Dims& d, int64_t layer) {
   // Every layer but the last has the same size, so no loop is needed.
   int64_t at = kReserveHeader + layer * reserve_layer_numel(d, 0);
-  const int64_t y = round_up(d.T * d.N * d.D * d.H);
+  const int64_t y = round_up(d.T * d.N * d.D * d.R);
   ReserveOffsets r;
   r.out = at;
   at += y;
@@ -112,7 +118,7 @@ ReserveOffsets reserve_offsets(const Dims& d, int64_t layer) {
     r.drop = at + y;
     at += 2 * y;
   }
-  const int64_t sw = round_up(d.T * d.N * save_width(d.mode, d.H));
+  const int64_t sw = round_up(d.T * d.N * save_width(d));
   for (int64_t dir = 0; dir < 2; ++dir)
     r.gates[dir] = (sw > 0 && dir < d.D) ? at + dir * sw : kNone;
   return r;
@@ -133,11 +139,12 @@ std::vector<ParamSlot> weight_layout(const Config& cfg) {
     for (int64_t dir = 0; dir < d.D; ++dir) {
       detail::WeightOffsets w = detail::weight_offsets(d, l, dir);
       slots.push_back({w.w_ih, gh, d.in_size(l)});
-      slots.push_back({w.w_hh, gh, d.H});
+      slots.push_back({w.w_hh, gh, d.R});
       if (d.bias) {
         slots.push_back({w.b_ih, gh, 0});
         slots.push_back({w.b_hh, gh, 0});
       }
+      if (d.P > 0) slots.push_back({w.w_hr, d.P, d.H});
     }
   }
   return slots;

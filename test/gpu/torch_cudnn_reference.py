@@ -9,20 +9,23 @@ IN holds, for each case listed in its metadata, the tensors
     <case>.param.<name>   every parameter, by PyTorch's name (weight_ih_l0, ...)
     <case>.input          the input (layout as the case says: batch_first, unbatched)
     <case>.h0             the initial state (absent when the case has none)
+    <case>.c0             LSTM: the initial cell state (given with h0)
     <case>.grad_output    upstream gradient of the output
     <case>.grad_h_n       upstream gradient of h_n
+    <case>.grad_c_n       LSTM: upstream gradient of c_n
 
 and its "__metadata__" has "cases": a JSON list of
-{"name", "mode" (RNN_TANH | RNN_RELU | GRU), "input_size", "hidden_size",
-"num_layers", "bias", "batch_first", "bidirectional", "dtype" (float32 |
-float64)}.
+{"name", "mode" (RNN_TANH | RNN_RELU | GRU | LSTM), "input_size",
+"hidden_size", "num_layers", "bias", "batch_first", "bidirectional", "dtype"
+(float32 | float64), and for LSTM "proj_size"}.
 
-For each case it builds torch.nn.RNN/GRU with those weights on the device,
-runs forward in training mode (dropout 0), then
-torch.autograd.backward([output, h_n], [grad_output, grad_h_n]), and writes OUT
-with <case>.output, <case>.h_n, <case>.grad_input, <case>.grad_h0 (when h0 was
-given) and <case>.grad.<name> for every parameter, plus metadata: torch and
-cuDNN versions, the device name, and the TF32 flags (both off).
+For each case it builds torch.nn.RNN/GRU/LSTM with those weights on the
+device, runs forward in training mode (dropout 0), then
+torch.autograd.backward([output, h_n(, c_n)], [grad_output, grad_h_n(,
+grad_c_n)]), and writes OUT with <case>.output, <case>.h_n, <case>.c_n
+(LSTM), <case>.grad_input, <case>.grad_h0 and <case>.grad_c0 (when given)
+and <case>.grad.<name> for every parameter, plus metadata: torch and cuDNN
+versions, the device name, and the TF32 flags (both off).
 
 Safetensors is read and written here with the standard library only (no
 `safetensors` or numpy needed). Exit status 3 with a message on stderr when
@@ -96,6 +99,8 @@ def build(case):
     )
     if case["mode"] == "GRU":
         return torch.nn.GRU(case["input_size"], case["hidden_size"], **kw)
+    if case["mode"] == "LSTM":
+        return torch.nn.LSTM(case["input_size"], case["hidden_size"], proj_size=case.get("proj_size", 0), **kw)
     nl = "tanh" if case["mode"] == "RNN_TANH" else "relu"
     return torch.nn.RNN(case["input_size"], case["hidden_size"], nonlinearity=nl, **kw)
 
@@ -110,15 +115,29 @@ def run_case(case, tensors, device):
     m.train()
     x = tensors[name + ".input"].to(device).requires_grad_(True)
     h0 = tensors.get(name + ".h0")
+    c0 = tensors.get(name + ".c0")
+    lstm = case["mode"] == "LSTM"
     if h0 is not None:
         h0 = h0.to(device).requires_grad_(True)
-        out, hn = m(x, h0)
-    else:
-        out, hn = m(x)
-    torch.autograd.backward([out, hn], [tensors[name + ".grad_output"].to(device), tensors[name + ".grad_h_n"].to(device)])
-    res = {name + ".output": out, name + ".h_n": hn, name + ".grad_input": x.grad}
+    if c0 is not None:
+        c0 = c0.to(device).requires_grad_(True)
+    state = (h0, c0) if lstm and h0 is not None else h0
+    out, hn = m(x, state) if state is not None else m(x)
+    outs = [out, hn]
+    grads = [tensors[name + ".grad_output"].to(device), tensors[name + ".grad_h_n"].to(device)]
+    res = {name + ".output": out}
+    if lstm:
+        hn, cn = hn
+        outs = [out, hn, cn]
+        grads.append(tensors[name + ".grad_c_n"].to(device))
+        res[name + ".c_n"] = cn
+    res[name + ".h_n"] = hn
+    torch.autograd.backward(outs, grads)
+    res[name + ".grad_input"] = x.grad
     if h0 is not None:
         res[name + ".grad_h0"] = h0.grad
+    if c0 is not None:
+        res[name + ".grad_c0"] = c0.grad
     for pname, p in m.named_parameters():
         res[name + ".grad." + pname] = p.grad
     if device == "cuda":
@@ -144,6 +163,8 @@ def main():
     torch.backends.cudnn.allow_tf32 = False
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.enabled = True
+    # On the CPU (the plumbing check) the reference is torch's native path, not oneDNN.
+    torch.backends.mkldnn.enabled = False
 
     tensors, meta = read_safetensors(args.input)
     cases = json.loads(meta["cases"])

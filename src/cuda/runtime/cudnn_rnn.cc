@@ -82,9 +82,9 @@ Status run_forward(const Prepared& p, const ForwardArgs& a, void* work, int* raw
                               p.training ? cudnn::kFwdModeTraining : cudnn::kFwdModeInference,
                               static_cast<const int32_t*>(e.seq_lengths.get()), e.x.get(), a.x, e.y.get(), a.y,
                               e.h.get(), a.hx, a.hy,
-                              // No cell state (RNN/GRU): the h descriptor, whose shape a cell
-                              // state would have, and NULL cx/cy.
-                              e.h.get(), nullptr, nullptr, e.weight_bytes, a.w, e.work_bytes, work,
+                              // The LSTM's cell state (NULL cx = zeros, NULL cy = not
+                              // wanted); RNN/GRU pass NULL with the descriptor.
+                              e.c.get(), a.cx, a.cy, e.weight_bytes, a.w, e.work_bytes, work,
                               p.training ? e.reserve_bytes : 0, p.training ? a.reserve : nullptr);
   }, raw);
 }
@@ -158,7 +158,7 @@ Status backward_impl(int device, const BackwardArgs& a) {
   const void* dy = a.dy;
   if (dy == nullptr) {
     CUDNN_RNN_RETURN_IF_ERROR(
-        dy_zero.allocate(device, tn * static_cast<size_t>(directions(cfg) * cfg.hidden_size) * elem, true));
+        dy_zero.allocate(device, tn * static_cast<size_t>(directions(cfg) * ::cudnn_rnn::rnn::output_size(cfg)) * elem, true));
     dy = dy_zero.get();
   }
   void* dx = a.dx;
@@ -175,8 +175,9 @@ Status backward_impl(int device, const BackwardArgs& a) {
   CUDNN_RNN_RETURN_IF_ERROR(cudnn_retry(device, "cudnnRNNBackwardData_v8", [&] {
       return api.cudnnRNNBackwardData_v8(p.s.handle, e.model.rnn.get(), lengths, e.y.get(), a.y, dy, e.x.get(), dx,
                                   e.h.get(), a.hx, a.dhy, a.dhx,
-                                  // No cell state: the h descriptor and NULL cx/dcy/dcx.
-                                  e.h.get(), nullptr, nullptr, nullptr, e.weight_bytes, a.w, e.work_bytes,
+                                  // The LSTM's cell state; NULL cx/dcy = zeros, NULL dcx = not
+                                  // wanted (always NULL for RNN/GRU).
+                                  e.c.get(), a.cx, a.dcy, a.dcx, e.weight_bytes, a.w, e.work_bytes,
                                   work.get(), e.reserve_bytes, reserve);
   }));
   if (a.dw == nullptr) return Status::Ok();

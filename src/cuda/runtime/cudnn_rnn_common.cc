@@ -56,9 +56,11 @@ Status check_config(const Config& cfg) {
   if (cfg.dtype != DType::Float32 && cfg.dtype != DType::Float64)
     return invalid(std::string("dtype must be float32 or float64, got ") + dtype_name(cfg.dtype));
   if (gate_count(cfg.mode) == 0) return invalid("unknown mode " + std::to_string(int(cfg.mode)));
-  if (cfg.mode == Mode::Lstm) return Status(StatusCode::InvalidArgument, "LSTM is not supported yet");
   if (cfg.input_size <= 0 || cfg.hidden_size <= 0 || cfg.num_layers <= 0)
     return invalid("bad shape: " + shape_text(cfg));
+  if (cfg.proj_size != 0 && cfg.mode != Mode::Lstm) return invalid("proj_size is only for LSTM");
+  if (cfg.proj_size < 0 || (cfg.proj_size > 0 && cfg.proj_size >= cfg.hidden_size))
+    return invalid("proj_size must be in [0, hidden_size), got " + std::to_string(cfg.proj_size));
   const int64_t g = gate_count(cfg.mode), d = directions(cfg);
   // inputSize, hiddenSize, numLayers are int32 arguments; the gate rows, the
   // output vector (D*H) and the h descriptor's first dim (L*D) are ints too.
@@ -72,9 +74,10 @@ Status check_shape(const Config& cfg, int64_t seq_len, int64_t batch) {
   CUDNN_RNN_RETURN_IF_ERROR(check_config(cfg));
   if (seq_len < 1 || batch < 0)
     return invalid("bad shape: seq_len " + std::to_string(seq_len) + ", batch " + std::to_string(batch));
+  // The c descriptor spans L*D*N*H elements, h (R = proj or hidden units, R <= H) fewer.
   const int64_t d = directions(cfg), h = cfg.hidden_size;
   const int64_t widest = std::max(cfg.input_size, d * h);
-  // maxSeqLength and batchSize are ints; the h descriptor's strides are
+  // maxSeqLength and batchSize are ints; the h/c descriptors' strides are
   // {N*H, H, 1} over L*D*N*H elements; one time step holds N*max(I, D*H).
   if (!product_fits_int32({seq_len}) || !product_fits_int32({batch}) ||
       !product_fits_int32({cfg.num_layers, d, batch, h}) || !product_fits_int32({batch, widest}))

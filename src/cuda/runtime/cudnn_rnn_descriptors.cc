@@ -89,6 +89,7 @@ cudnn::RNNAlgo choose_algo(const Session& s, const Key& key) {
   q.data_type = key.dtype == DType::Float64 ? policy::kDataDouble : policy::kDataFloat;
   q.input_size = key.input_size;
   q.hidden_size = key.hidden_size;
+  q.proj_size = key.proj_size;
   q.num_layers = key.num_layers;
   q.bidirectional = key.bidirectional;
   q.seq_len = key.seq_len;
@@ -128,6 +129,7 @@ Status build_entry_with(const Session& s, const Key& key, cudnn::RNNAlgo algo, E
   const int seq = static_cast<int>(key.seq_len);
   const int batch = static_cast<int>(key.batch);
   const int hidden = static_cast<int>(cfg.hidden_size);
+  const int units = static_cast<int>(::cudnn_rnn::rnn::output_size(cfg));  // h's units: proj_size or hidden
   e->key = key;
   e->algo = algo;
   *raw = 0;
@@ -148,14 +150,20 @@ Status build_entry_with(const Session& s, const Key& key, cudnn::RNNAlgo algo, E
                                         "cudnnSetRNNDataDescriptor (x)"));
   CUDNN_RNN_RETURN_IF_ERROR(create(s, &e->y));
   CUDNN_RNN_RETURN_IF_ERROR(cudnn_check(a.cudnnSetRNNDataDescriptor(e->y.get(), dt, cudnn::kSeqMajorUnpacked, seq,
-                                                                    batch, static_cast<int>(d * cfg.hidden_size),
+                                                                    batch, static_cast<int>(d * units),
                                                                     lengths.data(), nullptr),
                                         "cudnnSetRNNDataDescriptor (y)"));
+  // With a projection h and c differ: h has proj_size units, c hidden_size.
   CUDNN_RNN_RETURN_IF_ERROR(create(s, &e->h));
-  const int dims[3] = {static_cast<int>(cfg.num_layers * d), batch, hidden};
-  const int strides[3] = {batch * hidden, hidden, 1};
+  const int hdims[3] = {static_cast<int>(cfg.num_layers * d), batch, units};
+  const int hstrides[3] = {batch * units, units, 1};
   CUDNN_RNN_RETURN_IF_ERROR(
-      cudnn_check(a.cudnnSetTensorNdDescriptor(e->h.get(), dt, 3, dims, strides), "cudnnSetTensorNdDescriptor (h)"));
+      cudnn_check(a.cudnnSetTensorNdDescriptor(e->h.get(), dt, 3, hdims, hstrides), "cudnnSetTensorNdDescriptor (h)"));
+  CUDNN_RNN_RETURN_IF_ERROR(create(s, &e->c));
+  const int cdims[3] = {static_cast<int>(cfg.num_layers * d), batch, hidden};
+  const int cstrides[3] = {batch * hidden, hidden, 1};
+  CUDNN_RNN_RETURN_IF_ERROR(
+      cudnn_check(a.cudnnSetTensorNdDescriptor(e->c.get(), dt, 3, cdims, cstrides), "cudnnSetTensorNdDescriptor (c)"));
 
   CUDNN_RNN_RETURN_IF_ERROR(cudnn_check(
       a.cudnnGetRNNWeightSpaceSize(s.handle, e->model.rnn.get(), &e->weight_bytes), "cudnnGetRNNWeightSpaceSize"));
@@ -213,11 +221,13 @@ Status make_model(const Session& s, const Config& cfg, float p, bool init_dropou
   CUDNN_RNN_RETURN_IF_ERROR(create(s, &m->rnn));
   const cudnn::DataType dt = data_type(cfg);
   const int32_t hidden = static_cast<int32_t>(cfg.hidden_size);
+  // cuDNN's projSize: the LSTM's recurrent projection, = hiddenSize for none.
+  const int32_t proj = static_cast<int32_t>(::cudnn_rnn::rnn::output_size(cfg));
   m->last_status = a.cudnnSetRNNDescriptor_v8(m->rnn.get(), algo, static_cast<cudnn::RNNMode>(cfg.mode),
                                  cfg.bias ? cudnn::kRnnDoubleBias : cudnn::kRnnNoBias,
                                  cfg.bidirectional ? cudnn::kBidirectional : cudnn::kUnidirectional,
                                  cudnn::kLinearInput, dt, dt, math, static_cast<int32_t>(cfg.input_size), hidden,
-                                 /*projSize=*/hidden, static_cast<int32_t>(cfg.num_layers), m->dropout.get(),
+                                 /*projSize=*/proj, static_cast<int32_t>(cfg.num_layers), m->dropout.get(),
                                  cudnn::kRnnPaddedIoEnabled);
   return cudnn_check(m->last_status, "cudnnSetRNNDescriptor_v8");
 }
@@ -231,13 +241,14 @@ Config Key::config() const {
   c.num_layers = num_layers;
   c.bidirectional = bidirectional;
   c.bias = bias;
+  c.proj_size = proj_size;
   return c;
 }
 
 bool Key::operator==(const Key& o) const {
   return lib == o.lib && device == o.device && mode == o.mode && dtype == o.dtype && input_size == o.input_size &&
          hidden_size == o.hidden_size && num_layers == o.num_layers && bidirectional == o.bidirectional &&
-         bias == o.bias && seq_len == o.seq_len && batch == o.batch && dropout == o.dropout && math == o.math &&
+         bias == o.bias && proj_size == o.proj_size && seq_len == o.seq_len && batch == o.batch && dropout == o.dropout && math == o.math &&
          training == o.training;
 }
 
@@ -253,6 +264,7 @@ Key make_key(const Session& s, const Config& cfg, int64_t seq_len, int64_t batch
   k.num_layers = cfg.num_layers;
   k.bidirectional = cfg.bidirectional;
   k.bias = cfg.bias;
+  k.proj_size = cfg.proj_size;
   k.seq_len = seq_len;
   k.batch = batch;
   k.dropout = dropout;

@@ -66,8 +66,8 @@ struct Model {
 
 // cudnnSetRNNDescriptor_v8 as PyTorch: `algo` (STANDARD for the weight
 // layout, as PyTorch's flatten; the cache's choice otherwise), DOUBLE_BIAS (NO_BIAS
-// without bias), LINEAR_INPUT, dataType = mathPrec, projSize = hiddenSize
-// (no projection), PADDED_IO_ENABLED, always a dropout descriptor: p == 0 has
+// without bias), LINEAR_INPUT, dataType = mathPrec, projSize = the LSTM's
+// proj_size or hiddenSize (no projection), PADDED_IO_ENABLED, always a dropout descriptor: p == 0 has
 // no states (cheap); p > 0 shares the device's state (attach_dropout with
 // `init_dropout`, see cudnn_rnn_dropout.h).
 Status make_model(const Session& s, const Config& cfg, float p, bool init_dropout, cudnn::MathType math,
@@ -83,6 +83,7 @@ struct Key {
   int64_t num_layers = 0;
   bool bidirectional = false;
   bool bias = true;
+  int64_t proj_size = 0;
   int64_t seq_len = 0;
   int64_t batch = 0;
   float dropout = 0.0f;  // effective_dropout(): 0 unless training a multi-layer net
@@ -100,8 +101,11 @@ struct Entry {
   Key key;
   Model model;
   RnnDataDesc x;  // SEQ_MAJOR_UNPACKED (seq_len, batch, input_size), every length = seq_len
-  RnnDataDesc y;  // same with dirs*hidden_size features
-  TensorDesc h;   // [layers*dirs, batch, hidden] strides {batch*hidden, hidden, 1}; also given as cDesc
+  RnnDataDesc y;  // same with dirs*R features (R = proj_size, or hidden_size without a projection)
+  TensorDesc h;   // [layers*dirs, batch, R] strides {batch*R, R, 1}
+  // [layers*dirs, batch, hidden]: the LSTM's cell state (cDesc); RNN/GRU pass
+  // it too (cuDNN wants a descriptor) with NULL cx/cy.
+  TensorDesc c;
   size_t weight_bytes = 0;
   size_t work_bytes = 0;     // for key.training's mode (backward uses the training one)
   size_t reserve_bytes = 0;  // 0 for inference

@@ -36,9 +36,9 @@ using ::cudnn_rnn::rnn::Mode;
 using ::cudnn_rnn::rnn::gate_count;
 int64_t directions(const Config& cfg);
 
-// The configuration cuDNN can be given: float32/float64, RNN or GRU ("LSTM is
-// not supported yet", the CPU backend's words), positive sizes that fit the
-// int32 arguments of cuDNN's descriptors. InvalidArgument otherwise.
+// The configuration cuDNN can be given: float32/float64, RNN, GRU or LSTM,
+// a projection only for an LSTM and smaller than hidden_size, positive sizes
+// that fit the int32 arguments of cuDNN's descriptors. InvalidArgument otherwise.
 Status check_config(const Config& cfg);
 // check_config plus seq_len >= 1 and batch >= 0, and every descriptor
 // dimension and stride of that shape within int32.

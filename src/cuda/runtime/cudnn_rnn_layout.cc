@@ -99,16 +99,17 @@ Status layout_impl(int device, const Config& cfg, std::vector<ParamSlot>* slots,
   CUDNN_RNN_RETURN_IF_ERROR(create(s, &bdesc));
 
   const int64_t G = gate_count(cfg.mode), H = cfg.hidden_size, D = directions(cfg);
+  const int64_t P = cfg.proj_size, R = ::cudnn_rnn::rnn::output_size(cfg);
   std::vector<ParamSlot> out;
   for (int64_t layer = 0; layer < cfg.num_layers; ++layer) {
     for (int64_t dir = 0; dir < D; ++dir) {
       // Bidirectional: pseudo-layer 2k is layer k's forward half, 2k+1 its
       // reverse half: PyTorch's _l{k}, _l{k}_reverse order.
       const int32_t pseudo = static_cast<int32_t>(layer * D + dir);
-      const int64_t in_cols = layer == 0 ? cfg.input_size : D * H;
+      const int64_t in_cols = layer == 0 ? cfg.input_size : D * R;
       Half halves[2];
       for (int half = 0; half < 2; ++half) {  // 0: input weights (ih), 1: recurrent (hh)
-        const int64_t cols = half == 0 ? in_cols : H;
+        const int64_t cols = half == 0 ? in_cols : R;
         for (int64_t g = 0; g < G; ++g) {
           const int32_t id = static_cast<int32_t>(half * G + g);
           const std::string where = "pseudo-layer " + std::to_string(pseudo) + " linLayerID " + std::to_string(id);
@@ -164,10 +165,32 @@ Status layout_impl(int device, const Config& cfg, std::vector<ParamSlot>* slots,
         }
       }
       out.push_back({halves[0].matrix_offset, G * H, in_cols});  // weight_ih
-      out.push_back({halves[1].matrix_offset, G * H, H});        // weight_hh
+      out.push_back({halves[1].matrix_offset, G * H, R});        // weight_hh
       if (cfg.bias) {
         out.push_back({halves[0].bias_offset, G * H, 0});  // bias_ih
         out.push_back({halves[1].bias_offset, G * H, 0});  // bias_hh
+      }
+      if (P > 0) {
+        // The LSTM's projection W_hr (P, H): linLayerID 8, a matrix without
+        // a bias (PyTorch's add_projection_weights).
+        const std::string where = "pseudo-layer " + std::to_string(pseudo) + " linLayerID 8 (projection)";
+        void* maddr = nullptr;
+        void* baddr = nullptr;
+        cudnn::Status st = a.cudnnGetRNNWeightParams(s.handle, model.rnn.get(), pseudo, wbytes, space.get(), 8,
+                                                     mdesc.get(), &maddr, bdesc.get(), &baddr);
+        if (st != cudnn::kSuccess) {
+          maddr = nullptr;
+          st = a.cudnnGetRNNWeightParams(s.handle, model.rnn.get(), pseudo, wbytes, space.get(), 8, mdesc.get(),
+                                         &maddr, nullptr, nullptr);
+        }
+        CUDNN_RNN_RETURN_IF_ERROR(cudnn_check(st, "cudnnGetRNNWeightParams (projection)"));
+        if (maddr == nullptr) return surprise(where + " has no weight matrix");
+        Located m;
+        CUDNN_RNN_RETURN_IF_ERROR(locate(s, mdesc.get(), maddr, space.get(), elem, total, where + " matrix", &m));
+        if (m.numel != P * H)
+          return surprise(where + " matrix has dims " + m.dims + " (" + std::to_string(m.numel) +
+                          " elements), expected " + std::to_string(P) + " x " + std::to_string(H));
+        out.push_back({m.offset, P, H});  // weight_hr
       }
     }
   }

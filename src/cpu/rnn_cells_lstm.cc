@@ -1,0 +1,203 @@
+// The LSTM's gate maths for one time step, one slice of hidden units and all
+// N rows, fused like the GRU's (rnn_cells.cc): one pass for the four gate
+// pre-activations, vectorised sigmoid/tanh on contiguous runs, one pass for
+// the cell state and one for h. Forward follows PyTorch's CPU LSTMCell
+// (reference §2): gates = (h W_hh^T + b_hh) + (x W_ih^T + b_ih), split
+// i|f|g|o; c' = f * c + i * g; h' = o * tanh(c'). Backward is the chain rule
+// through those ops, with sigmoid'/tanh' taken from the saved outputs.
+//
+// A file of its own so that the RNN/GRU kernels stay as they are; compiled
+// plain and once more for AVX2+FMA, picked at run time.
+#include <algorithm>
+#include <cstdint>
+
+#include "rnn_internal.h"
+#include "vmath.h"
+
+#if defined(__GNUC__)
+#define LSTM_INLINE inline __attribute__((always_inline))
+#else
+#define LSTM_INLINE inline
+#endif
+// Each loop only touches index j of every row it reads or writes (some rows
+// alias on purpose, see rnn_internal.h), so there is no loop-carried
+// dependence for the vectoriser to check for.
+#if defined(__clang__)
+#define LSTM_IVDEP _Pragma("clang loop vectorize(assume_safety)")
+#elif defined(__GNUC__)
+#define LSTM_IVDEP _Pragma("GCC ivdep")
+#else
+#define LSTM_IVDEP
+#endif
+#if defined(__GNUC__) && defined(__x86_64__)
+#define LSTM_HAS_AVX2 1
+#define LSTM_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#else
+#define LSTM_HAS_AVX2 0
+#endif
+
+namespace cudnn_rnn {
+namespace cpu {
+namespace rnn {
+namespace detail {
+
+namespace {
+
+template <typename S>
+LSTM_INLINE void lstm_forward_body(int64_t N, int64_t U, int64_t H, S* gi, int64_t ldgi, S* gh,
+                                   int64_t ldgh, const S* b_ih, const S* b_hh, const S* cp,
+                                   int64_t ldc, S* cn, int64_t ldcn, S* cn2, int64_t ldcn2, S* out,
+                                   int64_t ldo, S* out2, int64_t ldo2, S* save, int64_t ldsave) {
+  for (int64_t row = 0; row < N; ++row) {
+    S* gir = gi + row * ldgi;
+    S* ghr = gh + row * ldgh;
+    // Training writes the activations straight into the reserve; inference
+    // reuses the row's product slots for them and its (consumed) input
+    // projection slot for tanh(c').
+    S* sv = save ? save + row * ldsave : nullptr;
+    S* ig = sv ? sv : ghr;
+    S* fg = sv ? sv + H : ghr + U;
+    S* gg = sv ? sv + 2 * H : ghr + 2 * U;
+    S* og = sv ? sv + 3 * H : ghr + 3 * U;
+    S* c = sv ? sv + 4 * H : cn + row * ldcn;
+    S* tc = sv ? sv + 5 * H : gir;
+    const S* c0 = cp + row * ldc;
+    LSTM_IVDEP
+    for (int64_t j = 0; j < U; ++j) {
+      ig[j] = (ghr[j] + b_hh[j]) + (gir[j] + b_ih[j]);
+      fg[j] = (ghr[U + j] + b_hh[H + j]) + (gir[H + j] + b_ih[H + j]);
+      gg[j] = (ghr[2 * U + j] + b_hh[2 * H + j]) + (gir[2 * H + j] + b_ih[2 * H + j]);
+      og[j] = (ghr[3 * U + j] + b_hh[3 * H + j]) + (gir[3 * H + j] + b_ih[3 * H + j]);
+    }
+    if (fg == ig + U) {
+      vmath::sigmoid(ig, ig, 2 * U);
+    } else {
+      vmath::sigmoid(ig, ig, U);
+      vmath::sigmoid(fg, fg, U);
+    }
+    vmath::sigmoid(og, og, U);
+    vmath::tanh(gg, gg, U);
+    LSTM_IVDEP
+    for (int64_t j = 0; j < U; ++j) c[j] = fg[j] * c0[j] + ig[j] * gg[j];
+    vmath::tanh(c, tc, U);
+    S* o = out + row * ldo;
+    LSTM_IVDEP
+    for (int64_t j = 0; j < U; ++j) o[j] = og[j] * tc[j];
+    if (out2) std::copy(o, o + U, out2 + row * ldo2);
+    if (cn2) std::copy(c, c + U, cn2 + row * ldcn2);
+  }
+}
+
+template <typename S, bool kProd, bool kDy>
+LSTM_INLINE void lstm_row_backward(int64_t U, int64_t H, const S* sv, const S* c0, S* dh,
+                                   const S* prod, const S* dy, S* cc, S* g) {
+  const S* ig = sv;
+  const S* fg = sv + H;
+  const S* gg = sv + 2 * H;
+  const S* og = sv + 3 * H;
+  const S* tc = sv + 5 * H;
+  LSTM_IVDEP
+  for (int64_t j = 0; j < U; ++j) {
+    S d = dh[j];  // dL/dh'
+    if (kProd) d += prod[j];
+    if (kDy) d += dy[j];
+    dh[j] = S(0);
+    // h' = o * tanh(c'), c' = f * c + i * g
+    const S t = tc[j];
+    const S dc = cc[j] + d * og[j] * (S(1) - t * t);
+    const S dout = d * t;
+    cc[j] = dc * fg[j];  // dL/dc for the step before
+    // Through the sigmoids (i, f, o) and the tanh (g), from their outputs.
+    g[j] = (dc * gg[j]) * (ig[j] * (S(1) - ig[j]));
+    g[H + j] = (dc * c0[j]) * (fg[j] * (S(1) - fg[j]));
+    g[2 * H + j] = (dc * ig[j]) * (S(1) - gg[j] * gg[j]);
+    g[3 * H + j] = dout * (og[j] * (S(1) - og[j]));
+  }
+}
+
+template <typename S>
+LSTM_INLINE void lstm_backward_body(int64_t N, int64_t U, int64_t H, const S* save,
+                                    int64_t ldsave, const S* cp, int64_t ldc, S* dh, int64_t ldd,
+                                    const S* prod, int64_t ldp, const S* dy, int64_t ldy,
+                                    S* carry_c, S* dg, S* colsum) {
+  for (int64_t row = 0; row < N; ++row) {
+    const S* sv = save + row * ldsave;
+    const S* c0 = cp + row * ldc;
+    S* d = dh + row * ldd;
+    const S* pr = prod ? prod + row * ldp : nullptr;
+    const S* dyr = dy ? dy + row * ldy : nullptr;
+    S* cc = carry_c + row * H;
+    S* g = dg + row * 4 * H;
+    if (pr && dyr) lstm_row_backward<S, true, true>(U, H, sv, c0, d, pr, dyr, cc, g);
+    else if (pr) lstm_row_backward<S, true, false>(U, H, sv, c0, d, pr, dyr, cc, g);
+    else if (dyr) lstm_row_backward<S, false, true>(U, H, sv, c0, d, pr, dyr, cc, g);
+    else lstm_row_backward<S, false, false>(U, H, sv, c0, d, pr, dyr, cc, g);
+    if (colsum) {
+      for (int64_t b = 0; b < 4; ++b)
+        LSTM_IVDEP
+        for (int64_t j = 0; j < U; ++j) colsum[b * H + j] += g[b * H + j];
+    }
+  }
+}
+
+#define LSTM_FWD_PARAMS                                                                         \
+  (int64_t N, int64_t U, int64_t H, S* gi, int64_t ldgi, S* gh, int64_t ldgh, const S* b_ih,  \
+   const S* b_hh, const S* cp, int64_t ldc, S* cn, int64_t ldcn, S* cn2, int64_t ldcn2, S* out, \
+   int64_t ldo, S* out2, int64_t ldo2, S* save, int64_t ldsave)
+#define LSTM_FWD_ARGS \
+  (N, U, H, gi, ldgi, gh, ldgh, b_ih, b_hh, cp, ldc, cn, ldcn, cn2, ldcn2, out, ldo, out2, ldo2, save, ldsave)
+#define LSTM_BWD_PARAMS                                                                         \
+  (int64_t N, int64_t U, int64_t H, const S* save, int64_t ldsave, const S* cp, int64_t ldc,    \
+   S* dh, int64_t ldd, const S* prod, int64_t ldp, const S* dy, int64_t ldy, S* carry_c, S* dg, \
+   S* colsum)
+#define LSTM_BWD_ARGS (N, U, H, save, ldsave, cp, ldc, dh, ldd, prod, ldp, dy, ldy, carry_c, dg, colsum)
+
+template <typename S>
+void lstm_forward_plain LSTM_FWD_PARAMS { lstm_forward_body<S> LSTM_FWD_ARGS; }
+template <typename S>
+void lstm_backward_plain LSTM_BWD_PARAMS { lstm_backward_body<S> LSTM_BWD_ARGS; }
+#if LSTM_HAS_AVX2
+template <typename S>
+LSTM_TARGET_AVX2 void lstm_forward_avx2 LSTM_FWD_PARAMS { lstm_forward_body<S> LSTM_FWD_ARGS; }
+template <typename S>
+LSTM_TARGET_AVX2 void lstm_backward_avx2 LSTM_BWD_PARAMS { lstm_backward_body<S> LSTM_BWD_ARGS; }
+#endif
+
+bool use_avx2() {
+  static const bool yes = LSTM_HAS_AVX2 && cpu_isa() != Isa::Baseline;
+  return yes;
+}
+
+}  // namespace
+
+template <typename S>
+void lstm_step_forward LSTM_FWD_PARAMS {
+#if LSTM_HAS_AVX2
+  if (use_avx2()) return lstm_forward_avx2<S> LSTM_FWD_ARGS;
+#endif
+  lstm_forward_plain<S> LSTM_FWD_ARGS;
+}
+
+template <typename S>
+void lstm_step_backward LSTM_BWD_PARAMS {
+#if LSTM_HAS_AVX2
+  if (use_avx2()) return lstm_backward_avx2<S> LSTM_BWD_ARGS;
+#endif
+  lstm_backward_plain<S> LSTM_BWD_ARGS;
+}
+
+#define LSTM_CELLS(S)                                                                             \
+  template void lstm_step_forward<S>(int64_t, int64_t, int64_t, S*, int64_t, S*, int64_t,        \
+                                     const S*, const S*, const S*, int64_t, S*, int64_t, S*,     \
+                                     int64_t, S*, int64_t, S*, int64_t, S*, int64_t);            \
+  template void lstm_step_backward<S>(int64_t, int64_t, int64_t, const S*, int64_t, const S*,    \
+                                      int64_t, S*, int64_t, const S*, int64_t, const S*,         \
+                                      int64_t, S*, S*, S*);
+LSTM_CELLS(float)
+LSTM_CELLS(double)
+#undef LSTM_CELLS
+
+}  // namespace detail
+}  // namespace rnn
+}  // namespace cpu
+}  // namespace cudnn_rnn
