@@ -455,8 +455,8 @@ describe('module behaviour', () => {
       noGrad(() => {
         cell.weight_ih.copy_(seq.weight_ih_l0);
         cell.weight_hh.copy_(seq.weight_hh_l0);
-        (cell.bias_ih as Tensor).copy_(seq.bias_ih_l0);
-        (cell.bias_hh as Tensor).copy_(seq.bias_hh_l0);
+        (cell.bias_ih as Tensor).copy_(seq.bias_ih_l0 as Tensor);
+        (cell.bias_hh as Tensor).copy_(seq.bias_hh_l0 as Tensor);
         const x = cr.randn([6, 2, 3]);
         const [out] = seq.forward(x);
         let h: Tensor | null = null;

@@ -303,7 +303,7 @@ onGpu('nn.LSTM on cuDNN (cuda-gpu-lstm)', () => {
         cr.tidy(() => {
           for (const m of [cpu, g]) {
             noGrad(() => {
-              m.weight_hr_l1.mul_(-2);
+              m.getParameter('weight_hr_l1').mul_(-2);
               m.weight_hh_l0.select(1, 0).zero_();
             });
           }

@@ -90,7 +90,7 @@ describe('parameters, repr and options', () => {
     ]);
     // Layer 1's input is both directions' projected outputs.
     expect(shapes[10]).toEqual(['weight_ih_l1', [20, 4]]);
-    expect(rnn.weight_hr_l1_reverse.shape).toEqual([2, 5]);
+    expect(rnn.getParameter('weight_hr_l1_reverse').shape).toEqual([2, 5]);
     expect(rnn.projSize).toBe(2);
     rnn.dispose();
   });
@@ -327,8 +327,8 @@ describe('dropout (test_RNN_dropout for an LSTM): between layers, in training mo
     const rnn = new nn.LSTM(10, U, { numLayers: 2, bias: false, dropout: p, dtype: 'float64' });
     noGrad(() => {
       for (const q of rnn.parameters()) q.fill_(0);
-      rnn.weight_ih_l0.narrow(0, 2 * U, U).fill_(0.1);
-      rnn.weight_ih_l1.narrow(0, 2 * U, U).fill_(w);
+      rnn.getParameter('weight_ih_l0').narrow(0, 2 * U, U).fill_(0.1);
+      rnn.getParameter('weight_ih_l1').narrow(0, 2 * U, U).fill_(w);
     });
     if (train) rnn.train();
     else rnn.eval();
@@ -385,10 +385,10 @@ describe('conversions and state', () => {
     const x = randn([4, 2, 3]);
     const [y32] = rnn.forward(x);
     sum(y32).backward();
-    const g = Array.from((rnn.weight_hr_l1.grad as Tensor).dataSync());
+    const g = Array.from((rnn.getParameter('weight_hr_l1').grad as Tensor).dataSync());
     rnn.to('float64');
-    expect([rnn.dtype, rnn.weight_hr_l0.dtype, shapeOf(rnn.weight_hr_l0)]).toEqual(['float64', 'float64', [2, 5]]);
-    expect(Array.from((rnn.weight_hr_l1.grad as Tensor).dataSync())).toEqual(g);
+    expect([rnn.dtype, rnn.getParameter('weight_hr_l0').dtype, shapeOf(rnn.getParameter('weight_hr_l0'))]).toEqual(['float64', 'float64', [2, 5]]);
+    expect(Array.from((rnn.getParameter('weight_hr_l1').grad as Tensor).dataSync())).toEqual(g);
     const [y64] = rnn.forward(x.to('float64'));
     // float64 arithmetic on the same values: float32's tolerance.
     expect(compare('float64 output', y64, { shape: shapeOf(y32), data: Array.from(y32.dataSync()) }, 'float64', 1e-5)).toEqual([]);
