@@ -1,5 +1,7 @@
 #include "convert.h"
 
+#include "view_extents.h"
+
 #include <string>
 
 namespace cudnn_rnn {
@@ -64,23 +66,28 @@ View ReadView(const Napi::CallbackInfo& info, size_t first) {
   if (ndim > static_cast<uint32_t>(kMaxDims) || strides.Length() != ndim) ThrowType(env, "bad view rank");
   view.ndim = static_cast<int>(ndim);
   // Bounds: the furthest element reachable must lie inside the storage.
+  // Every product and sum is overflow-checked: sizes come from JS numbers (up to 2^53).
   int64_t lo = offset, hi = offset, numel = 1;
+  bool overflow = offset < 0;
   for (uint32_t i = 0; i < ndim; ++i) {
     view.shape[i] = ToInt64(shape.Get(i));
     view.strides[i] = ToInt64(strides.Get(i));
     if (view.shape[i] < 0) ThrowType(env, "negative size in view");
-    numel *= view.shape[i];
+    overflow |= __builtin_mul_overflow(numel, view.shape[i], &numel);
     if (view.shape[i] > 0) {
-      int64_t reach = (view.shape[i] - 1) * view.strides[i];
-      if (reach < 0) lo += reach; else hi += reach;
+      int64_t reach = 0;
+      overflow |= __builtin_mul_overflow(view.shape[i] - 1, view.strides[i], &reach);
+      overflow |= reach < 0 ? __builtin_add_overflow(lo, reach, &lo) : __builtin_add_overflow(hi, reach, &hi);
     }
   }
+  if (overflow) throw Napi::RangeError::New(env, "cudnn-rnn native: view size overflows");
   int64_t capacity = static_cast<int64_t>(storage->nbytes / dtype_size(view.dtype));
   if (numel > 0 && (lo < 0 || hi >= capacity)) {
     throw Napi::RangeError::New(env, "cudnn-rnn native: view reaches outside its storage");
   }
   view.device = storage->device;
   view.data = static_cast<char*>(storage->data) + offset * static_cast<int64_t>(dtype_size(view.dtype));
+  NoteView(view);
   return view;
 }
 

@@ -4,6 +4,10 @@
 #pragma once
 #include <napi.h>
 
+#include <exception>
+#include <new>
+#include <string>
+
 #include "core/status.h"
 #include "core/storage.h"
 #include "core/view.h"
@@ -35,6 +39,21 @@ inline void Check(Napi::Env env, const Status& status) {
   if (!status.ok()) ThrowStatus(env, status);
 }
 Napi::Error StatusToError(Napi::Env env, const Status& status);
+
+// Runs core work on a worker thread, where an escaping C++ exception would
+// terminate the process: it becomes a failed Status instead.
+template <typename Work>
+Status GuardNative(Work work) {
+  try {
+    return work();
+  } catch (const std::bad_alloc&) {
+    return Status(StatusCode::OutOfMemory, "cudnn-rnn native: out of host memory");
+  } catch (const std::exception& e) {
+    return Status(StatusCode::Internal, std::string("cudnn-rnn native: ") + e.what());
+  } catch (...) {
+    return Status(StatusCode::Internal, "cudnn-rnn native: unknown C++ exception");
+  }
+}
 
 int64_t ToInt64(const Napi::Value& v);
 double ToDouble(const Napi::Value& v);

@@ -5,6 +5,7 @@
 #include "cuda/rnn.h"
 #include "dispatch/rnn.h"
 #include "registry.h"
+#include "rnn_buffer_checks.h"
 
 namespace cudnn_rnn {
 namespace binding {
@@ -26,6 +27,7 @@ rnn::Config ReadConfig(const Napi::Value& value) {
   cfg.bidirectional = a.Get(5u).ToBoolean();
   cfg.bias = a.Get(6u).ToBoolean();
   cfg.allow_tf32 = a.Length() > 7 && a.Get(7u).ToBoolean();
+  Check(value.Env(), CheckRnnConfig(cfg));
   return cfg;
 }
 
@@ -107,6 +109,7 @@ rnn::ForwardArgs ReadForwardArgs(const Napi::CallbackInfo& info, Device* device)
   args.hy = DataOn(info, at, *device); at += kViewArgs;
   args.reserve = DataOn(info, at, *device, true); at += kViewArgs;
   args.dropout = ToDouble(info[at]);
+  Check(info.Env(), CheckForwardBuffers(*device, args));
   return args;
 }
 
@@ -127,7 +130,7 @@ class ForwardWorker : public Napi::AsyncWorker {
 
  protected:
   // On a GPU this only queues the work; later reads wait on the stream.
-  void Execute() override { status_ = rnn::forward(device_, args_); }
+  void Execute() override { status_ = GuardNative([&] { return rnn::forward(device_, args_); }); }
   void OnOK() override {
     if (status_.ok()) deferred_.Resolve(Env().Undefined());
     else deferred_.Reject(StatusToError(Env(), status_).Value());
@@ -164,6 +167,7 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   args.dhx = DataOn(info, at, device, true); at += kViewArgs;
   args.dw = DataOn(info, at, device, true); at += kViewArgs;
   args.dropout = ToDouble(info[at]);
+  Check(info.Env(), CheckBackwardBuffers(device, args));
   Check(info.Env(), rnn::backward(device, args));
   return info.Env().Undefined();
 }

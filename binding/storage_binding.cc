@@ -90,7 +90,7 @@ class ReadWorker : public Napi::AsyncWorker {
   Napi::Promise Promise() { return deferred_.Promise(); }
 
  protected:
-  void Execute() override { status_ = dispatch::storage_read(*storage_, offset_, bytes_.data(), bytes_.size()); }
+  void Execute() override { status_ = GuardNative([&] { return dispatch::storage_read(*storage_, offset_, bytes_.data(), bytes_.size()); }); }
   void OnOK() override {
     if (!status_.ok()) {
       deferred_.Reject(StatusToError(Env(), status_).Value());

@@ -90,7 +90,7 @@ export function tidy<R>(nameOrFn: string | (() => R), maybeFn?: () => R): R {
 }
 
 export interface MemoryInfo {
-  /** Tensors created and not yet disposed. */
+  /** Tensors created and neither disposed nor reclaimed by the garbage collector. */
   numTensors: number;
   /** Native storages alive (views share one). */
   numStorages: number;
@@ -107,7 +107,7 @@ export interface MemoryInfo {
 export function memory(): MemoryInfo {
   const s = storageCounters();
   return {
-    numTensors: liveTensors, numStorages: s.storages, numBytes: s.bytes, hostBytes: native.hostBytesLive(),
+    numTensors: liveTensors - s.tensorsReclaimedByGc, numStorages: s.storages, numBytes: s.bytes, hostBytes: native.hostBytesLive(),
     reclaimedByGc: s.reclaimedByGc, hostCachedBytes: native.hostBytesCached(),
   };
 }

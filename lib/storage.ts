@@ -1,23 +1,51 @@
 // Native memory shared by tensor views. Views retain their Storage; the last
 // release frees it at once (dispose/tidy are the main path). A
 // FinalizationRegistry frees storages whose views were dropped without
-// dispose(): a safety net only (DESIGN.md decision 6).
+// dispose(): a safety net (DESIGN.md decision 6) that reclaim.ts makes work
+// under memory pressure, even inside a loop that never yields.
 import { Device, deviceTypeCode } from './device';
+import { CodedError } from './errors';
 import { native, StorageHandle } from './native';
+import { PRESSURE_BYTES, reclaimTools } from './reclaim';
 
+/** What the registry needs after the Storage is gone (no reference back to it). */
 interface Held {
   handle: StorageHandle;
   nbytes: number;
+  /** Tensors viewing the storage that were never disposed (kept in step with Storage.refs). */
+  views: number;
 }
 
-const counters = { storages: 0, bytes: 0, reclaimedByGc: 0 };
+const counters = { storages: 0, bytes: 0, reclaimedByGc: 0, tensorsReclaimedByGc: 0 };
 
-const registry = new FinalizationRegistry<Held>((held) => {
+const registry = reclaimTools.registry<Held>((held) => {
   native.storageFree(held.handle);
   counters.storages -= 1;
   counters.bytes -= held.nbytes;
   counters.reclaimedByGc += 1;
+  counters.tensorsReclaimedByGc += held.views;
 });
+
+let allocatedSinceReclaim = 0;
+let survivedLastReclaim = 0;
+
+/** Collects and frees unreachable storages now (see reclaim.ts). */
+export function reclaimNow(): void {
+  reclaimTools.gc?.();
+  registry.cleanupSome?.();
+  allocatedSinceReclaim = 0;
+  survivedLastReclaim = counters.bytes;
+}
+
+function notePressure(nbytes: number): void {
+  if (PRESSURE_BYTES === 0) return;
+  allocatedSinceReclaim += nbytes;
+  if (allocatedSinceReclaim > Math.max(PRESSURE_BYTES, survivedLastReclaim)) reclaimNow();
+}
+
+function isOutOfMemory(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 'ERR_CUDNN_RNN_OUT_OF_MEMORY';
+}
 
 export class Storage {
   readonly handle: StorageHandle;
@@ -25,22 +53,41 @@ export class Storage {
   readonly device: Device;
   /** Bumped by every in-place write so autograd can detect stale saved values. */
   version = 0;
-  private refs = 0;
+  private readonly held: Held;
   private freed = false;
 
   private constructor(handle: StorageHandle, nbytes: number, device: Device) {
     this.handle = handle;
     this.nbytes = nbytes;
     this.device = device;
+    this.held = { handle, nbytes, views: 0 };
   }
 
-  /** Memory on `device`, zero-filled unless `zero` is false (for outputs a kernel overwrites). */
-  static alloc(nbytes: number, device: Device, zero = true): Storage {
-    const handle = native.storageAlloc(nbytes, deviceTypeCode(device), device.index, zero);
+  /**
+   * Memory on `device`, zero-filled unless `zero` is false (for outputs a
+   * kernel overwrites). `what` describes the allocation for an out-of-memory
+   * error (e.g. "a float32 tensor of shape [2, 3]").
+   */
+  static alloc(nbytes: number, device: Device, zero = true, what?: string): Storage {
+    notePressure(nbytes);
+    let handle: StorageHandle;
+    try {
+      handle = native.storageAlloc(nbytes, deviceTypeCode(device), device.index, zero);
+    } catch (err) {
+      if (!isOutOfMemory(err)) throw err;
+      // Forgotten tensors may be what stands in the way: reclaim and try once more.
+      reclaimNow();
+      try {
+        handle = native.storageAlloc(nbytes, deviceTypeCode(device), device.index, zero);
+      } catch (again) {
+        if (!isOutOfMemory(again) || what === undefined) throw again;
+        throw new CodedError(`cannot allocate ${what}: ${nbytes} bytes (${(again as Error).message})`, 'ERR_CUDNN_RNN_OUT_OF_MEMORY');
+      }
+    }
     const storage = new Storage(handle, nbytes, device);
     counters.storages += 1;
     counters.bytes += nbytes;
-    registry.register(storage, { handle, nbytes }, storage);
+    registry.register(storage, storage.held, storage);
     return storage;
   }
 
@@ -49,12 +96,12 @@ export class Storage {
   }
 
   retain(): void {
-    this.refs += 1;
+    this.held.views += 1;
   }
 
   release(): void {
-    this.refs -= 1;
-    if (this.refs <= 0) this.free();
+    this.held.views -= 1;
+    if (this.held.views <= 0) this.free();
   }
 
   private free(): void {
@@ -67,6 +114,6 @@ export class Storage {
   }
 }
 
-export function storageCounters(): { storages: number; bytes: number; reclaimedByGc: number } {
+export function storageCounters(): { storages: number; bytes: number; reclaimedByGc: number; tensorsReclaimedByGc: number } {
   return { ...counters };
 }
