@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run soak -- [--steps 10000] [--every 500] [--mode both|tidy|no-tidy]`
+// `npm run soak -- [--steps 10000] [--every 500] [--minutes M] [--mode both|tidy|no-tidy]`
 // The memory soak of the reliability issue: a GRU 64->128 (2 layers, batch 32,
 // seq 50) trained with Adam, once with tidy() around each step and once
 // leaving every tensor to the garbage collector. Each mode runs in its own
@@ -8,7 +8,7 @@
 // (live + cached + the process's baseline RSS); without, no growth after
 // warm-up. Not part of CI (minutes to hours on a small machine).
 'use strict';
-const { spawnSync } = require('child_process');
+const { spawn } = require('child_process');
 const path = require('path');
 
 const MB = 1024 * 1024;
@@ -20,6 +20,9 @@ function option(name, fallback) {
 const steps = Number(option('steps', 10000));
 const every = Number(option('every', 500));
 const mode = option('mode', 'both');
+// A time budget per mode: on a shared machine 10,000 steps may take hours; the
+// table then ends at the last report before the budget ran out.
+const minutes = Number(option('minutes', Infinity));
 
 function runMode(useTidy) {
   const lib = require(path.join(__dirname, '..', 'dist', 'cjs', 'index.js'));
@@ -42,14 +45,16 @@ function runMode(useTidy) {
   const rows = [];
   let last = Date.now();
   let peak = 0;
+  const started = Date.now();
   for (let i = 1; i <= steps; ++i) {
+    if (Date.now() - started > minutes * 60000 && rows.length > 0 && i % every === 1) break;
     const loss = useTidy ? tidy(step) : step();
     peak = Math.max(peak, process.memoryUsage().rss);
     if (i % every === 0 || i === steps) {
       const m = memory();
       const now = Date.now();
       const row = {
-        step: i, rssMB: process.memoryUsage().rss / MB, peakMB: peak / MB, liveMB: m.numBytes / MB, cachedMB: m.hostCachedBytes / MB,
+        step: i, rssMB: process.memoryUsage().rss / MB, heapMB: process.memoryUsage().heapUsed / MB, peakMB: peak / MB, liveMB: m.numBytes / MB, cachedMB: m.hostCachedBytes / MB,
         numTensors: m.numTensors, reclaimedByGc: m.reclaimedByGc, msPerStep: (now - last) / Math.min(every, i - (rows.length ? rows[rows.length - 1].step : 0)), loss,
       };
       last = now;
@@ -62,9 +67,9 @@ function runMode(useTidy) {
 
 function table(name, result) {
   console.log(`\n${name} (baseline RSS ${result.baselineMB.toFixed(0)} MB)`);
-  console.log('  step    RSS MB  peak MB  live MB  cached MB  tensors  reclaimedByGc  ms/step  loss');
+  console.log('  step    RSS MB  peak MB  JS heap MB  live MB  cached MB  tensors  reclaimedByGc  ms/step  loss');
   for (const r of result.rows) {
-    console.log(`${String(r.step).padStart(6)} ${r.rssMB.toFixed(0).padStart(9)} ${r.peakMB.toFixed(0).padStart(8)} ${r.liveMB.toFixed(1).padStart(8)} ${r.cachedMB.toFixed(1).padStart(10)} ${String(r.numTensors).padStart(8)} ${String(r.reclaimedByGc).padStart(14)} ${r.msPerStep.toFixed(1).padStart(8)}  ${r.loss.toFixed(4)}`);
+    console.log(`${String(r.step).padStart(6)} ${r.rssMB.toFixed(0).padStart(9)} ${r.peakMB.toFixed(0).padStart(8)} ${r.heapMB.toFixed(0).padStart(11)} ${r.liveMB.toFixed(1).padStart(8)} ${r.cachedMB.toFixed(1).padStart(10)} ${String(r.numTensors).padStart(8)} ${String(r.reclaimedByGc).padStart(14)} ${r.msPerStep.toFixed(1).padStart(8)}  ${r.loss.toFixed(4)}`);
   }
 }
 
@@ -72,19 +77,33 @@ if (process.env.CUDNN_RNN_SOAK_CHILD) {
   runMode(process.env.CUDNN_RNN_SOAK_CHILD === 'tidy');
 } else {
   const modes = mode === 'both' ? ['tidy', 'no-tidy'] : [mode];
-  let ok = true;
-  for (const m of modes) {
-    const r = spawnSync(process.execPath, [__filename, ...args], {
-      env: { ...process.env, CUDNN_RNN_SOAK_CHILD: m }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * MB,
+  // The modes run side by side (each in its own process, so each has its own
+  // baseline); progress lines stream to stderr as they come.
+  const runs = modes.map((m) => new Promise((resolve) => {
+    const child = spawn(process.execPath, [__filename, ...args], { env: { ...process.env, CUDNN_RNN_SOAK_CHILD: m }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout.on('data', (chunk) => {
+      text += chunk;
+      const lines = text.split('\n');
+      text = lines.pop();
+      for (const l of lines) {
+        if (l.includes('"done"')) resolve({ m, result: JSON.parse(l) });
+        else process.stderr.write(`[${m}] ${l}\n`);
+      }
     });
-    const lines = r.stdout.trim().split('\n');
-    lines.filter((l) => !l.includes('"done"')).forEach((l) => process.stderr.write(`[${m}] ${l}\n`));
-    if (r.status !== 0) {
-      console.log(`${m}: the process failed (status ${r.status}, signal ${r.signal})`);
+    child.on('close', (code, signal) => resolve({ m, failed: `status ${code}, signal ${signal}` }));
+  }));
+  Promise.all(runs).then((done) => report(done));
+}
+
+function report(done) {
+  let ok = true;
+  for (const { m, result, failed } of done) {
+    if (failed !== undefined) {
+      console.log(`${m}: the process failed (${failed})`);
       ok = false;
       continue;
     }
-    const result = JSON.parse(lines[lines.length - 1]);
     table(m === 'tidy' ? 'with tidy()' : 'without tidy() (garbage collector only)', result);
     const rows = result.rows;
     const lastRow = rows[rows.length - 1];

@@ -119,9 +119,9 @@ export function createServer(model: CharGRU): http.Server {
   });
 }
 
-async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  let port = Number(process.env.PORT ?? 8080);
+/** The command line: [checkpoint] [--port N] [--host ADDRESS] (127.0.0.1 unless said otherwise). */
+export function parseArgs(args: string[], env: NodeJS.ProcessEnv = process.env): { port: number; host: string; checkpoint: string } {
+  let port = Number(env.PORT ?? 8080);
   let host = '127.0.0.1';
   let checkpoint = 'char-gru-out/model.safetensors';
   for (let i = 0; i < args.length; ++i) {
@@ -129,6 +129,11 @@ async function main(): Promise<void> {
     else if (args[i] === '--host') host = args[++i];
     else checkpoint = args[i];
   }
+  return { port, host, checkpoint };
+}
+
+async function main(): Promise<void> {
+  const { port, host, checkpoint } = parseArgs(process.argv.slice(2));
   const model = loadModel(checkpoint);
   const server = createServer(model);
   server.listen(port, host, () => {

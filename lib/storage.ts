@@ -12,19 +12,36 @@ import { PRESSURE_BYTES, reclaimTools } from './reclaim';
 interface Held {
   handle: StorageHandle;
   nbytes: number;
-  /** Tensors viewing the storage that were never disposed (kept in step with Storage.refs). */
+  /** Retains (tensor views, pending async reads) not yet released. */
   views: number;
 }
 
-const counters = { storages: 0, bytes: 0, reclaimedByGc: 0, tensorsReclaimedByGc: 0 };
+const counters = { storages: 0, bytes: 0, reclaimedByGc: 0, tensors: 0 };
 
 const registry = reclaimTools.registry<Held>((held) => {
   native.storageFree(held.handle);
   counters.storages -= 1;
   counters.bytes -= held.nbytes;
   counters.reclaimedByGc += 1;
-  counters.tensorsReclaimedByGc += held.views;
 });
+
+// Tensors are counted on their own: a view dropped without dispose() is
+// collected while its storage may live on (a parameter's detach()), and
+// memory().numTensors must not count it forever.
+const tensorRegistry = reclaimTools.registry<0>(() => {
+  counters.tensors -= 1;
+});
+
+/** Counts a new tensor (memory.ts) until dispose() or the garbage collector. */
+export function noteTensorCreated(t: object): void {
+  counters.tensors += 1;
+  tensorRegistry.register(t, 0, t);
+}
+
+export function noteTensorDisposed(t: object): void {
+  counters.tensors -= 1;
+  tensorRegistry.unregister(t);
+}
 
 let allocatedSinceReclaim = 0;
 let survivedLastReclaim = 0;
@@ -33,6 +50,7 @@ let survivedLastReclaim = 0;
 export function reclaimNow(): void {
   reclaimTools.gc?.();
   registry.cleanupSome?.();
+  tensorRegistry.cleanupSome?.();
   allocatedSinceReclaim = 0;
   survivedLastReclaim = counters.bytes;
 }
@@ -114,6 +132,6 @@ export class Storage {
   }
 }
 
-export function storageCounters(): { storages: number; bytes: number; reclaimedByGc: number; tensorsReclaimedByGc: number } {
+export function storageCounters(): { storages: number; bytes: number; reclaimedByGc: number; tensors: number } {
   return { ...counters };
 }
