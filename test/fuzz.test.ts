@@ -63,7 +63,7 @@ test('tidy() refuses async work at once, and the abandoned forwardAsync neither 
 const gru = new cr.nn.GRU(4, 8, { batchFirst: true });
 const before = cr.memory().numTensors;
 attempt('tidy', () => cr.tidy(() => gru.forwardAsync(cr.randn([2, 3, 4]))));
-setTimeout(() => { out.leaked = cr.memory().numTensors - before; process.stdout.write(JSON.stringify(out) + '\n'); }, 300);
+setTimeout(() => { out.leaked = cr.memory().numTensors - before; console.log(JSON.stringify(out)); }, 300);
 `, process.env);
   expect((out.tidy as { message: string }).message).toMatch(/tidy: fn must not return a Promise/);
   expect(out.leaked).toBe(0);
@@ -79,7 +79,7 @@ Promise.all(xs.map((x) => cr.noGrad(() => gru.forwardAsync(x)))).then((results) 
   out.mismatches = results.filter(([y], i) => y.dataSync().some((v, k) => v !== expected[i][k])).length;
   results.forEach((r) => r.forEach((t) => t.dispose()));
   out.count = results.length;
-  process.stdout.write(JSON.stringify(out) + '\n');
+  console.log(JSON.stringify(out));
 });
 `, process.env);
   expect(out.count).toBe(200);

@@ -5,6 +5,7 @@ import { Device, deviceTypeCode } from '../device';
 import { DTYPE_CODE, FloatDType, ITEM_SIZE } from '../dtype';
 import { isGradEnabled } from '../autograd/grad-mode';
 import { native, NO_VIEW, RnnConfigArray, ViewArgs } from '../native';
+import { CodedError } from '../errors';
 import { Storage } from '../storage';
 import { contiguousStrides, Tensor } from '../tensor';
 import { viewOf } from './shape';
@@ -206,6 +207,11 @@ export async function rnnForwardAsync(spec: RnnSpec, x: Tensor, hx: Tensor | nul
     throw err;
   } finally {
     for (const s of pinned) s.release();
+  }
+  // Disposed meanwhile (e.g. started inside tidy()): nothing to hand back or record.
+  if (p.y.isDisposed || p.hy.isDisposed) {
+    for (const t of [p.y, p.hy, p.reserve, ...options.temps]) t?.dispose();
+    throw new CodedError('forwardAsync: the outputs were disposed before the forward finished (tidy() cannot wait for async work: keep or dispose them by hand)', 'ERR_CUDNN_RNN_DISPOSED');
   }
   settle(spec, p, x, hx, flat, params, slots, gradNeeded, options.temps);
   return [p.y, p.hy];
