@@ -8,38 +8,10 @@ namespace cudnn_rnn {
 namespace binding {
 
 namespace {
-void FinalizeStorage(Napi::Env env, StorageHandle* handle) {
-  // Safety net only: lib/ frees storages explicitly (dispose/tidy) and keeps
-  // its own FinalizationRegistry; this catches a handle dropped by a bug.
-  if (handle->storage != nullptr) {
-    if (handle->storage->device.type == DeviceType::Cpu) {
-      Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(handle->storage->nbytes));
-    }
-    storage_free(handle->storage);
-  }
-  delete handle;
-}
-
 [[noreturn]] void ThrowType(const Napi::Env& env, const std::string& msg) {
   throw Napi::TypeError::New(env, "cudnn-rnn native: " + msg);
 }
 }  // namespace
-
-Napi::External<StorageHandle> WrapStorage(Napi::Env env, Storage* storage) {
-  auto* handle = new StorageHandle{storage};
-  return Napi::External<StorageHandle>::New(env, handle, FinalizeStorage);
-}
-
-Storage* UnwrapStorage(const Napi::Value& value) {
-  if (!value.IsExternal()) ThrowType(value.Env(), "expected a storage handle");
-  StorageHandle* handle = value.As<Napi::External<StorageHandle>>().Data();
-  if (handle == nullptr || handle->storage == nullptr) {
-    Napi::Error err = Napi::Error::New(value.Env(), "cudnn-rnn native: storage was already freed");
-    err.Set("code", "ERR_CUDNN_RNN_DISPOSED");
-    throw err;
-  }
-  return handle->storage;
-}
 
 int64_t ToInt64(const Napi::Value& v) {
   if (!v.IsNumber()) ThrowType(v.Env(), "expected a number");

@@ -11,19 +11,11 @@
 #include "core/status.h"
 #include "core/storage.h"
 #include "core/view.h"
+#include "storage_handles.h"
 
 namespace cudnn_rnn {
 namespace binding {
 
-// What a JS storage handle (an External) points at. `storage` becomes null
-// once freed, so a late GC finalizer or a second free is harmless.
-struct StorageHandle {
-  Storage* storage = nullptr;
-};
-
-Napi::External<StorageHandle> WrapStorage(Napi::Env env, Storage* storage);
-// Throws a JS Error if the handle is not a live storage.
-Storage* UnwrapStorage(const Napi::Value& handle);
 
 // A view is passed as five consecutive arguments:
 //   handle, dtype code, element offset, shape (number[]), strides (number[]).

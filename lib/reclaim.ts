@@ -47,7 +47,8 @@ function createTools(): ReclaimTools {
   };
   if (PRESSURE_BYTES === 0) return fallback;
   try {
-    const hadGc = fallback.gc !== null;
+    // Whether --expose-gc is on already (from the command line, or set at run time by the user): then it stays on.
+    const hadGc = fallback.gc !== null || vm.runInNewContext('typeof gc') === 'function';
     v8.setFlagsFromString('--expose-gc');
     v8.setFlagsFromString('--harmony-weak-refs-with-cleanup-some');
     const context = vm.createContext({});

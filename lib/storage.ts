@@ -55,10 +55,26 @@ export function reclaimNow(): void {
   survivedLastReclaim = counters.bytes;
 }
 
+/**
+ * What a storage costs besides its bytes: the Tensor and Storage objects,
+ * registry cells and the native header. Forgotten tiny tensors must add up
+ * to pressure too, or millions of them would never trigger a reclaim.
+ */
+const BOOKKEEPING_BYTES = 1024;
+/** Pending finalizations V8's own collections found are run this often (cheap when there are none). */
+const CLEANUP_EVERY = 4096;
+let allocationsSinceCleanup = 0;
+
 function notePressure(nbytes: number): void {
   if (PRESSURE_BYTES === 0) return;
-  allocatedSinceReclaim += nbytes;
-  if (allocatedSinceReclaim > Math.max(PRESSURE_BYTES, survivedLastReclaim)) reclaimNow();
+  allocatedSinceReclaim += nbytes + BOOKKEEPING_BYTES;
+  if (allocatedSinceReclaim > Math.max(PRESSURE_BYTES, survivedLastReclaim)) {
+    reclaimNow();
+  } else if (++allocationsSinceCleanup >= CLEANUP_EVERY) {
+    allocationsSinceCleanup = 0;
+    registry.cleanupSome?.();
+    tensorRegistry.cleanupSome?.();
+  }
 }
 
 function isOutOfMemory(err: unknown): boolean {
