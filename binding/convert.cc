@@ -1,43 +1,17 @@
 #include "convert.h"
 
+#include "view_extents.h"
+
 #include <string>
 
 namespace cudnn_rnn {
 namespace binding {
 
 namespace {
-void FinalizeStorage(Napi::Env env, StorageHandle* handle) {
-  // Safety net only: lib/ frees storages explicitly (dispose/tidy) and keeps
-  // its own FinalizationRegistry; this catches a handle dropped by a bug.
-  if (handle->storage != nullptr) {
-    if (handle->storage->device.type == DeviceType::Cpu) {
-      Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(handle->storage->nbytes));
-    }
-    storage_free(handle->storage);
-  }
-  delete handle;
-}
-
 [[noreturn]] void ThrowType(const Napi::Env& env, const std::string& msg) {
   throw Napi::TypeError::New(env, "cudnn-rnn native: " + msg);
 }
 }  // namespace
-
-Napi::External<StorageHandle> WrapStorage(Napi::Env env, Storage* storage) {
-  auto* handle = new StorageHandle{storage};
-  return Napi::External<StorageHandle>::New(env, handle, FinalizeStorage);
-}
-
-Storage* UnwrapStorage(const Napi::Value& value) {
-  if (!value.IsExternal()) ThrowType(value.Env(), "expected a storage handle");
-  StorageHandle* handle = value.As<Napi::External<StorageHandle>>().Data();
-  if (handle == nullptr || handle->storage == nullptr) {
-    Napi::Error err = Napi::Error::New(value.Env(), "cudnn-rnn native: storage was already freed");
-    err.Set("code", "ERR_CUDNN_RNN_DISPOSED");
-    throw err;
-  }
-  return handle->storage;
-}
 
 int64_t ToInt64(const Napi::Value& v) {
   if (!v.IsNumber()) ThrowType(v.Env(), "expected a number");
@@ -64,23 +38,28 @@ View ReadView(const Napi::CallbackInfo& info, size_t first) {
   if (ndim > static_cast<uint32_t>(kMaxDims) || strides.Length() != ndim) ThrowType(env, "bad view rank");
   view.ndim = static_cast<int>(ndim);
   // Bounds: the furthest element reachable must lie inside the storage.
+  // Every product and sum is overflow-checked: sizes come from JS numbers (up to 2^53).
   int64_t lo = offset, hi = offset, numel = 1;
+  bool overflow = offset < 0;
   for (uint32_t i = 0; i < ndim; ++i) {
     view.shape[i] = ToInt64(shape.Get(i));
     view.strides[i] = ToInt64(strides.Get(i));
     if (view.shape[i] < 0) ThrowType(env, "negative size in view");
-    numel *= view.shape[i];
+    overflow |= __builtin_mul_overflow(numel, view.shape[i], &numel);
     if (view.shape[i] > 0) {
-      int64_t reach = (view.shape[i] - 1) * view.strides[i];
-      if (reach < 0) lo += reach; else hi += reach;
+      int64_t reach = 0;
+      overflow |= __builtin_mul_overflow(view.shape[i] - 1, view.strides[i], &reach);
+      overflow |= reach < 0 ? __builtin_add_overflow(lo, reach, &lo) : __builtin_add_overflow(hi, reach, &hi);
     }
   }
+  if (overflow) throw Napi::RangeError::New(env, "cudnn-rnn native: view size overflows");
   int64_t capacity = static_cast<int64_t>(storage->nbytes / dtype_size(view.dtype));
   if (numel > 0 && (lo < 0 || hi >= capacity)) {
     throw Napi::RangeError::New(env, "cudnn-rnn native: view reaches outside its storage");
   }
   view.device = storage->device;
   view.data = static_cast<char*>(storage->data) + offset * static_cast<int64_t>(dtype_size(view.dtype));
+  NoteView(view);
   return view;
 }
 

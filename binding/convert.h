@@ -4,22 +4,18 @@
 #pragma once
 #include <napi.h>
 
+#include <exception>
+#include <new>
+#include <string>
+
 #include "core/status.h"
 #include "core/storage.h"
 #include "core/view.h"
+#include "storage_handles.h"
 
 namespace cudnn_rnn {
 namespace binding {
 
-// What a JS storage handle (an External) points at. `storage` becomes null
-// once freed, so a late GC finalizer or a second free is harmless.
-struct StorageHandle {
-  Storage* storage = nullptr;
-};
-
-Napi::External<StorageHandle> WrapStorage(Napi::Env env, Storage* storage);
-// Throws a JS Error if the handle is not a live storage.
-Storage* UnwrapStorage(const Napi::Value& handle);
 
 // A view is passed as five consecutive arguments:
 //   handle, dtype code, element offset, shape (number[]), strides (number[]).
@@ -35,6 +31,21 @@ inline void Check(Napi::Env env, const Status& status) {
   if (!status.ok()) ThrowStatus(env, status);
 }
 Napi::Error StatusToError(Napi::Env env, const Status& status);
+
+// Runs core work on a worker thread, where an escaping C++ exception would
+// terminate the process: it becomes a failed Status instead.
+template <typename Work>
+Status GuardNative(Work work) {
+  try {
+    return work();
+  } catch (const std::bad_alloc&) {
+    return Status(StatusCode::OutOfMemory, "cudnn-rnn native: out of host memory");
+  } catch (const std::exception& e) {
+    return Status(StatusCode::Internal, std::string("cudnn-rnn native: ") + e.what());
+  } catch (...) {
+    return Status(StatusCode::Internal, "cudnn-rnn native: unknown C++ exception");
+  }
+}
 
 int64_t ToInt64(const Napi::Value& v);
 double ToDouble(const Napi::Value& v);

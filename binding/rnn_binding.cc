@@ -5,6 +5,7 @@
 #include "cuda/rnn.h"
 #include "dispatch/rnn.h"
 #include "registry.h"
+#include "rnn_buffer_checks.h"
 
 namespace cudnn_rnn {
 namespace binding {
@@ -27,6 +28,7 @@ rnn::Config ReadConfig(const Napi::Value& value) {
   cfg.bias = a.Get(6u).ToBoolean();
   cfg.allow_tf32 = a.Length() > 7 && a.Get(7u).ToBoolean();
   cfg.proj_size = a.Length() > 8 ? ToInt64(a.Get(8u)) : 0;
+  Check(value.Env(), CheckRnnConfig(cfg));
   return cfg;
 }
 
@@ -111,6 +113,7 @@ rnn::ForwardArgs ReadForwardArgs(const Napi::CallbackInfo& info, Device* device)
   args.cy = DataOn(info, at, *device, true); at += kViewArgs;
   args.reserve = DataOn(info, at, *device, true); at += kViewArgs;
   args.dropout = ToDouble(info[at]);
+  Check(info.Env(), CheckForwardBuffers(*device, args));
   return args;
 }
 
@@ -131,7 +134,7 @@ class ForwardWorker : public Napi::AsyncWorker {
 
  protected:
   // On a GPU this only queues the work; later reads wait on the stream.
-  void Execute() override { status_ = rnn::forward(device_, args_); }
+  void Execute() override { status_ = GuardNative([&] { return rnn::forward(device_, args_); }); }
   void OnOK() override {
     if (status_.ok()) deferred_.Resolve(Env().Undefined());
     else deferred_.Reject(StatusToError(Env(), status_).Value());
@@ -170,6 +173,7 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   args.dcx = DataOn(info, at, device, true); at += kViewArgs;
   args.dw = DataOn(info, at, device, true); at += kViewArgs;
   args.dropout = ToDouble(info[at]);
+  Check(info.Env(), CheckBackwardBuffers(device, args));
   Check(info.Env(), rnn::backward(device, args));
   return info.Env().Undefined();
 }

@@ -31,14 +31,12 @@ Napi::Value StorageAlloc(const Napi::CallbackInfo& info) {
 
 Napi::Value StorageFree(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsExternal()) throw Napi::TypeError::New(env, "cudnn-rnn native: expected a storage handle");
-  StorageHandle* handle = info[0].As<Napi::External<StorageHandle>>().Data();
-  if (handle->storage != nullptr) {
-    if (handle->storage->device.type == DeviceType::Cpu) {
-      Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(handle->storage->nbytes));
+  Storage* storage = TakeStorage(info[0]);
+  if (storage != nullptr) {
+    if (storage->device.type == DeviceType::Cpu) {
+      Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(storage->nbytes));
     }
-    storage_free(handle->storage);
-    handle->storage = nullptr;
+    storage_free(storage);
   }
   return env.Undefined();
 }
@@ -90,7 +88,7 @@ class ReadWorker : public Napi::AsyncWorker {
   Napi::Promise Promise() { return deferred_.Promise(); }
 
  protected:
-  void Execute() override { status_ = dispatch::storage_read(*storage_, offset_, bytes_.data(), bytes_.size()); }
+  void Execute() override { status_ = GuardNative([&] { return dispatch::storage_read(*storage_, offset_, bytes_.data(), bytes_.size()); }); }
   void OnOK() override {
     if (!status_.ok()) {
       deferred_.Reject(StatusToError(Env(), status_).Value());

@@ -89,12 +89,17 @@ export class CharGRU extends nn.Module {
   }
 }
 
-/** Samples a class from the last time step's logits (1, T, V). */
+/** Temperatures below this sample greedily (argmax). */
+export const GREEDY_TEMPERATURE = 1e-5;
+
+/** Samples a class from the last time step's logits (1, T, V); greedy below GREEDY_TEMPERATURE. */
 export function sampleLast(logits: Tensor, temperature: number): number {
   return tidy(() => {
     const t = logits.shape[1];
     const last = logits.select(0, 0).select(0, t - 1);
-    if (temperature <= 0) return last.argmax().item();
+    // Below this, logits / temperature overflows float32 (1e-320 is 0 there):
+    // softmax would be NaN. Like other samplers, treat it as greedy decoding.
+    if (temperature < GREEDY_TEMPERATURE) return last.argmax().item();
     const probs = last.div(temperature).softmax(0).dataSync();
     let u = rand([1], { dtype: 'float64' }).item();
     for (let i = 0; i < probs.length; ++i) {

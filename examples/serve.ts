@@ -1,16 +1,27 @@
-// `npm run serve -- [checkpoint] [--port 8080]`
+// `npm run serve -- [checkpoint] [--port 8080] [--host 127.0.0.1]`
 // A small HTTP service answering generation requests from a checkpoint made by
 // the trainer. Generation awaits the GRU on a worker thread one character at
 // a time, so other requests (and /health) keep being served meanwhile.
 //   GET  /health    -> { ok: true, device, vocab }
 //   POST /generate  { "prompt": "function ", "length": 200, "temperature": 0.8 } -> { text }
+// It listens on 127.0.0.1 only unless --host says otherwise (e.g. --host 0.0.0.0).
+// A body over MAX_BODY_BYTES (64 KiB) is answered 413, a body that is not a
+// JSON object 400; a temperature below GREEDY_TEMPERATURE decodes greedily.
 import * as http from 'http';
 import { AddressInfo } from 'net';
 import { load, loadMetadata, getDefaultDevice } from 'cudnn-rnn';
 import { CharGRU, CharModelConfig } from './char-model';
 
+/** A request the client got wrong, answered with `status` and a JSON error. */
+class RequestError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
 const MAX_LENGTH = 5000;
-const MAX_BODY_BYTES = 64 * 1024;
+/** The largest request body accepted (413 beyond). */
+export const MAX_BODY_BYTES = 64 * 1024;
 
 /** Rebuilds the model from a checkpoint written by train-char-gru. */
 export function loadModel(checkpoint: string): CharGRU {
@@ -40,7 +51,9 @@ function parseGenerate(body: string): GenerateRequest {
   } catch {
     throw new RangeError('the body must be JSON: { "prompt": string, "length"?: number, "temperature"?: number }');
   }
-  if (typeof json !== 'object' || json === null) throw new RangeError('the body must be a JSON object');
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new RangeError(`the body must be a JSON object, but got ${Array.isArray(json) ? 'an array' : json === null ? 'null' : typeof json}`);
+  }
   const o = json as Record<string, unknown>;
   const prompt = o.prompt ?? '';
   const length = o.length ?? 200;
@@ -65,16 +78,20 @@ function readBody(req: http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     let size = 0;
     const chunks: Buffer[] = [];
+    let tooLarge = false;
+    const declared = Number(req.headers['content-length']);
+    if (declared > MAX_BODY_BYTES) tooLarge = true;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new RangeError(`the body is larger than ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
-      } else {
-        chunks.push(c);
-      }
+      if (size > MAX_BODY_BYTES) tooLarge = true;
+      if (!tooLarge) chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    // The rest of an oversized body is read and dropped (not the connection
+    // reset), so that the client gets the 413 answer.
+    req.on('end', () => {
+      if (tooLarge) reject(new RequestError(413, `the body is larger than ${MAX_BODY_BYTES} bytes`));
+      else resolve(Buffer.concat(chunks).toString('utf8'));
+    });
     req.on('error', reject);
   });
 }
@@ -93,8 +110,8 @@ export function createServer(model: CharGRU): http.Server {
           send(res, 200, { text });
         })
         .catch((err: unknown) => {
-          const bad = err instanceof RangeError;
-          send(res, bad ? 400 : 500, { error: err instanceof Error ? err.message : String(err) });
+          const status = err instanceof RequestError ? err.status : err instanceof RangeError ? 400 : 500;
+          send(res, status, { error: err instanceof Error ? err.message : String(err) });
         });
       return;
     }
@@ -102,19 +119,27 @@ export function createServer(model: CharGRU): http.Server {
   });
 }
 
-async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  let port = Number(process.env.PORT ?? 8080);
+/** The command line: [checkpoint] [--port N] [--host ADDRESS] (127.0.0.1 unless said otherwise). */
+export function parseArgs(args: string[], env: NodeJS.ProcessEnv = process.env): { port: number; host: string; checkpoint: string } {
+  let port = Number(env.PORT ?? 8080);
+  let host = '127.0.0.1';
   let checkpoint = 'char-gru-out/model.safetensors';
   for (let i = 0; i < args.length; ++i) {
     if (args[i] === '--port') port = Number(args[++i]);
+    else if (args[i] === '--host') host = args[++i];
     else checkpoint = args[i];
   }
+  return { port, host, checkpoint };
+}
+
+async function main(): Promise<void> {
+  const { port, host, checkpoint } = parseArgs(process.argv.slice(2));
   const model = loadModel(checkpoint);
   const server = createServer(model);
-  server.listen(port, () => {
-    const { port: bound } = server.address() as AddressInfo;
-    console.log(`char-gru service on http://localhost:${bound} (checkpoint ${checkpoint}); POST /generate {"prompt": "...", "length": 200}`);
+  server.listen(port, host, () => {
+    const { address, port: bound } = server.address() as AddressInfo;
+    const shown = address.includes(':') ? `[${address}]` : address;
+    console.log(`char-gru service on http://${shown}:${bound} (checkpoint ${checkpoint}); POST /generate {"prompt": "...", "length": 200}`);
   });
 }
 

@@ -2,7 +2,7 @@
 import { getDefaultDevice, resolveDevice } from './backend';
 import { Device } from './device';
 import { DType, isDType, typedArrayCtor } from './dtype';
-import { checkBoolean, checkOptionKeys, checkShape, typeError } from './errors';
+import { MAX_DIMS, checkBoolean, checkInt32Value, checkOptionKeys, checkShape, typeError } from './errors';
 import { native } from './native';
 import { checkTensor, shapeNumel, Tensor } from './tensor';
 
@@ -57,13 +57,16 @@ function fromTypedArray<D extends DType>(values: ArrayLike<number>, shape: numbe
 type Nested = number | Nested[];
 
 /** Shape of nested arrays, rejecting ragged data and non-numbers. */
-function nestedShape(data: Nested, path: string): number[] {
+function nestedShape(data: Nested, path: string, depth = 0): number[] {
   if (typeof data === 'number') return [];
   if (!Array.isArray(data)) throw typeError('tensor', `data${path}`, 'a number or an array', data);
+  if (depth >= MAX_DIMS) {
+    throw new RangeError(`tensor: expected data to be arrays nested at most ${MAX_DIMS} deep (a tensor has at most ${MAX_DIMS} dimensions), but data${path} is nested deeper`);
+  }
   if (data.length === 0) return [0];
-  const inner = nestedShape(data[0], `${path}[0]`);
+  const inner = nestedShape(data[0], `${path}[0]`, depth + 1);
   for (let i = 1; i < data.length; ++i) {
-    const s = nestedShape(data[i], `${path}[${i}]`);
+    const s = nestedShape(data[i], `${path}[${i}]`, depth + 1);
     if (s.length !== inner.length || s.some((v, k) => v !== inner[k])) {
       throw new RangeError(`tensor: data is ragged: data${path}[0] has shape [${inner.join(', ')}] but data${path}[${i}] has shape [${s.join(', ')}]`);
     }
@@ -77,6 +80,8 @@ function flattenNested(data: Nested, out: number[]): void {
 }
 
 type TypedInput = Float32Array | Float64Array | Int32Array | Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array;
+/** The typed arrays tensor() reads (BigInt arrays and DataViews are not numbers element by element). */
+const TYPED_INPUTS = [Float32Array, Float64Array, Int32Array, Uint8Array, Uint8ClampedArray, Int8Array, Uint16Array, Int16Array, Uint32Array];
 
 function defaultDTypeOf(data: unknown): DType {
   if (data instanceof Float64Array) return 'float64';
@@ -102,6 +107,9 @@ export function tensor<D extends DType = 'float32'>(data: Nested | TypedInput | 
   const r = resolveOptions<D>('tensor', options, defaultDTypeOf(data), ['shape']);
   const shapeOpt = (options as { shape?: unknown } | undefined)?.shape;
   if (ArrayBuffer.isView(data)) {
+    if (!TYPED_INPUTS.some((C) => data instanceof C)) {
+      throw typeError('tensor', 'data', `a number, nested arrays of numbers, a Tensor or one of ${TYPED_INPUTS.map((C) => C.name).join(', ')}`, data);
+    }
     const values = data as unknown as ArrayLike<number>;
     const shape = shapeOpt === undefined ? [values.length] : checkShape('tensor', 'options.shape', shapeOpt);
     if (shapeNumel(shape) !== values.length) {
@@ -129,6 +137,7 @@ export function tensor<D extends DType = 'float32'>(data: Nested | TypedInput | 
 function filled<D extends DType>(where: string, shape: unknown, value: number, options: unknown): Tensor<D> {
   const s = checkShape(where, 'shape', shape);
   const r = resolveOptions<D>(where, options);
+  if (r.dtype === 'int32') checkInt32Value(where, 'value', value);
   const t = Tensor.empty(s, r.dtype, r.device);
   if (value !== 0) native.fill(...t._view(), value);
   return finish(t, r.requiresGrad);
@@ -183,7 +192,15 @@ export function arange<D extends DType = 'float32'>(...args: Array<number | Tens
     throw new RangeError('arange: upper bound and larger bound inconsistent with step sign');
   }
   const n = Math.ceil((end - start) / step);
+  // PyTorch's message for a length that cannot be a size (also 1e308 - -1e308 = Infinity).
+  if (!Number.isFinite(n) || n > Number.MAX_SAFE_INTEGER / 8) {
+    throw new RangeError(`arange: invalid size, possible overflow? ((end - start) / step = ${(end - start) / step} elements)`);
+  }
   const r = resolveOptions<D>('arange', options);
+  if (r.dtype === 'int32' && n > 0) {
+    checkInt32Value('arange', 'start', start);
+    checkInt32Value('arange', 'the last value', start + (n - 1) * step);
+  }
   const t = Tensor.empty([n], r.dtype, r.device);
   native.arange(...t._view(), start, step);
   return finish(t, r.requiresGrad);
@@ -194,7 +211,7 @@ function random<D extends DType>(where: string, shape: unknown, options: unknown
   const r = resolveOptions<D>(where, options);
   if (r.dtype === 'int32') throw new TypeError(`${where}: expected a floating point dtype, but got int32`);
   const t = Tensor.empty(s, r.dtype, r.device);
-  fill(t);
+  if (t.numel > 0) fill(t);  // an empty tensor draws nothing, as in PyTorch
   return finish(t, r.requiresGrad);
 }
 

@@ -12,7 +12,8 @@ export function describe(value: unknown): string {
   if (typeof value === 'function') return 'a function';
   if (Array.isArray(value)) return `an array of length ${value.length}`;
   const ctor = (value as { constructor?: { name?: string } }).constructor?.name;
-  if (ctor === 'Tensor') return 'a Tensor';
+  // A Tensor look-alike (Object.create(Tensor.prototype)) has no storage.
+  if (ctor === 'Tensor') return '_storage' in (value as object) ? 'a Tensor' : 'an object posing as a Tensor (not made by cudnn-rnn)';
   return ctor ? `an instance of ${ctor}` : 'an object';
 }
 
@@ -43,6 +44,18 @@ export function checkInteger(where: string, arg: string, value: unknown, min = -
     throw rangeError(where, arg, `an integer ${bounds}`, value);
   }
   return value;
+}
+
+/**
+ * A number stored into an int32 tensor: truncated toward zero like PyTorch,
+ * refused (PyTorch's message) when it is NaN, infinite or out of range.
+ */
+export function checkInt32Value(where: string, arg: string, value: number): number {
+  const v = Math.trunc(value);
+  if (!(v >= -2147483648 && v <= 2147483647)) {
+    throw new RangeError(`${where}: ${arg} cannot be converted to type int32 without overflow: ${describe(value)}`);
+  }
+  return v;
 }
 
 export function checkNumber(where: string, arg: string, value: unknown): number {

@@ -1,22 +1,21 @@
 // Tensor lifetimes: live counts for memory(), and tidy() scopes that dispose
 // what a function created except what it returns (TensorFlow.js semantics).
 import { native } from './native';
-import { storageCounters } from './storage';
+import { noteTensorCreated, noteTensorDisposed, storageCounters } from './storage';
 import type { Tensor } from './tensor';
 
-let liveTensors = 0;
 const scopes: Array<Set<Tensor>> = [];
 
 /** Called by the Tensor constructor. */
 export function trackTensor(t: Tensor): void {
-  liveTensors += 1;
+  noteTensorCreated(t);
   const scope = scopes[scopes.length - 1];
   if (scope !== undefined) scope.add(t);
 }
 
 /** Called by Tensor.dispose(). */
 export function untrackTensor(t: Tensor): void {
-  liveTensors -= 1;
+  noteTensorDisposed(t);
   const scope = scopes[scopes.length - 1];
   if (scope !== undefined) scope.delete(t);
 }
@@ -90,6 +89,10 @@ export function tidy<R>(nameOrFn: string | (() => R), maybeFn?: () => R): R {
   }
   scopes.pop();
   if (result instanceof Promise) {
+    // The work already started goes on without its tensors; its outcome is
+    // nobody's (the caller gets this TypeError), so it must not surface as an
+    // unhandled rejection that would end the process.
+    result.catch(() => undefined);
     for (const t of scope) t.dispose();
     throw new TypeError('tidy: fn must not return a Promise; tidy cannot track tensors across await');
   }
@@ -107,7 +110,7 @@ export function tidy<R>(nameOrFn: string | (() => R), maybeFn?: () => R): R {
 }
 
 export interface MemoryInfo {
-  /** Tensors created and not yet disposed. */
+  /** Tensors created and neither disposed nor reclaimed by the garbage collector. */
   numTensors: number;
   /** Native storages alive (views share one). */
   numStorages: number;
@@ -124,7 +127,7 @@ export interface MemoryInfo {
 export function memory(): MemoryInfo {
   const s = storageCounters();
   return {
-    numTensors: liveTensors, numStorages: s.storages, numBytes: s.bytes, hostBytes: native.hostBytesLive(),
+    numTensors: s.tensors, numStorages: s.storages, numBytes: s.bytes, hostBytes: native.hostBytesLive(),
     reclaimedByGc: s.reclaimedByGc, hostCachedBytes: native.hostBytesCached(),
   };
 }

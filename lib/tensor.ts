@@ -29,14 +29,22 @@ export function shapeNumel(shape: readonly number[]): number {
 }
 
 export class Tensor<D extends DType = DType> {
+  /**
+   * Set by the constructor only: `instanceof Tensor` (used throughout) checks
+   * for it, so an object made with Object.create(Tensor.prototype) or a
+   * look-alike is refused with a clear error instead of failing deep inside.
+   */
+  readonly #made = true;
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && #made in value;
+  }
   readonly shape: readonly number[];
   readonly strides: readonly number[];
   /** Element offset of this view into its storage. */
   readonly offset: number;
   readonly dtype: D;
   /** @internal */ _storage: Storage;
-  /** The accumulated gradient (leaves, or non-leaves after retainGrad()). */
-  grad: Tensor<D> | null = null;
+  private _grad: Tensor<D> | null = null;
   /** The node that produced this tensor; null for leaves. */
   gradFn: Node | null = null;
   /** @internal which output of gradFn this tensor is. */
@@ -62,7 +70,7 @@ export class Tensor<D extends DType = DType> {
    */
   static empty<D extends DType>(shape: readonly number[], dtype: D, device: Device = CPU, zero = true): Tensor<D> {
     const numel = shapeNumel(shape);
-    const storage = Storage.alloc(numel * ITEM_SIZE[dtype], device, zero);
+    const storage = Storage.alloc(numel * ITEM_SIZE[dtype], device, zero, `a ${dtype} tensor of shape ${formatShape(shape)} on ${deviceName(device)}`);
     return new Tensor(storage, shape, contiguousStrides(shape), 0, dtype);
   }
 
@@ -105,6 +113,33 @@ export class Tensor<D extends DType = DType> {
   }
   dim(): number {
     return this.ndim;
+  }
+
+  /**
+   * The accumulated gradient (leaves, or non-leaves after retainGrad()). An
+   * assigned gradient must match this tensor's shape, dtype and device
+   * (PyTorch's checks and messages), so an optimizer never broadcasts it.
+   */
+  get grad(): Tensor<D> | null {
+    return this._grad;
+  }
+  set grad(value: Tensor<D> | null) {
+    if (value !== null) {
+      if (!(value instanceof Tensor)) {
+        throw new TypeError(`grad: assigned grad expected to be a Tensor or null but got ${describe(value)}`);
+      }
+      value._assertAlive('grad', 'the assigned grad');
+      if (value.dtype !== this.dtype) {
+        throw new TypeError(`grad: assigned grad has data of a different type (expected ${this.dtype}, got ${value.dtype})`);
+      }
+      if (value.device !== this.device) {
+        throw new TypeError(`grad: assigned grad has data located on a different device (expected ${this.device}, got ${value.device})`);
+      }
+      if (value.shape.length !== this.shape.length || value.shape.some((s, i) => s !== this.shape[i])) {
+        throw new RangeError(`grad: assigned grad has data of a different size (expected ${formatShape(this.shape)}, got ${formatShape(value.shape)})`);
+      }
+    }
+    this._grad = value;
   }
 
   get requiresGrad(): boolean {
@@ -176,6 +211,22 @@ export class Tensor<D extends DType = DType> {
     } finally {
       if (g !== gradient && g !== undefined) g.dispose();
     }
+  }
+
+  /**
+   * @internal Points this tensor object at other memory: what Module.to()
+   * uses so that parameters keep their identity (optimizers hold them) while
+   * their data moves or changes dtype, as in PyTorch. Shape is unchanged.
+   */
+  _rebind(storage: Storage, strides: readonly number[], offset: number, dtype: DType): void {
+    storage.retain();
+    const old = this._storage;
+    this._storage = storage;
+    const self = this as unknown as { strides: readonly number[]; offset: number; dtype: DType };
+    self.strides = Object.freeze(strides.slice());
+    self.offset = offset;
+    self.dtype = dtype;
+    old.release();
   }
 
   /** A view sharing storage, cut from the graph. */

@@ -21,7 +21,10 @@
 // to int32; U32, I64, U64 to int32 when every value fits (otherwise an error
 // naming the tensor and the value). F8 variants, F4/F6 and C64 are refused.
 // Little-endian hosts only (every platform Node's prebuilds target).
+import * as crypto from 'crypto';
 import * as fs from 'fs';
+import * as nodePath from 'path';
+import { fileURLToPath } from 'url';
 import * as os from 'os';
 import { getDefaultDevice, resolveDevice } from '../backend';
 import { Device } from '../device';
@@ -111,7 +114,16 @@ const READ_DTYPES: Record<string, ReadDType> = {
       for (let i = 0; i < n; ++i) bits[i] = h[i] << 16;
     },
   },
-  BOOL: { size: 1, to: 'int32', convert: widen(Uint8Array) },
+  BOOL: {
+    size: 1, to: 'int32',
+    // A bool is one byte holding 0 or 1; anything else is a corrupt file, not a number to pass on.
+    convert: (s, o, n, name, first) => {
+      for (let i = 0; i < n; ++i) {
+        if (s[i] > 1) fail(`tensor ${JSON.stringify(name)} (BOOL) holds byte ${s[i]} at element ${first + i}; a BOOL element must be 0 or 1`);
+        o[i] = s[i];
+      }
+    },
+  },
   U8: { size: 1, to: 'int32', convert: widen(Uint8Array) },
   I8: { size: 1, to: 'int32', convert: widen(Int8Array) },
   U16: { size: 2, to: 'int32', convert: widen(Uint16Array) },
@@ -224,16 +236,51 @@ export function serialize(tensors: Record<string, Tensor>, options?: SaveOptions
   return Buffer.concat([header, ...entries.map((e) => tensorBytes(e.tensor))]);
 }
 
-/** Writes `tensors` to `path` as a .safetensors file, one tensor in memory at a time. */
+/**
+ * Writes `tensors` to `path` as a .safetensors file, one tensor in memory at a
+ * time. The file is written beside `path` under a temporary name, flushed to
+ * disk and renamed over `path`: a full disk, a file-size limit or a kill
+ * mid-write leaves the previous file intact (rename is atomic on POSIX).
+ */
 export function save(tensors: Record<string, Tensor>, path: fs.PathLike, options?: SaveOptions): void {
   checkHost();
   const { header, entries } = plan('safetensors.save', tensors, options);
-  const fd = fs.openSync(path, 'w');
+  const target = pathString('safetensors.save', path);
+  const dir = nodePath.dirname(target);
+  const temp = nodePath.join(dir, `.${nodePath.basename(target)}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`);
+  let fd: number | null = fs.openSync(temp, 'wx', 0o666);
   try {
     writeAll(fd, header);
     for (const e of entries) writeAll(fd, tensorBytes(e.tensor));
-  } finally {
+    fs.fsyncSync(fd);
     fs.closeSync(fd);
+    fd = null;
+    fs.renameSync(temp, target);
+  } catch (err) {
+    if (fd !== null) fs.closeSync(fd);
+    fs.rmSync(temp, { force: true });
+    throw err;
+  }
+  syncDirectory(dir);
+}
+
+function pathString(where: string, path: unknown): string {
+  if (typeof path === 'string') return path;
+  if (Buffer.isBuffer(path)) return path.toString();
+  if (path instanceof URL) return fileURLToPath(path);
+  throw typeError(where, 'path', 'a string, a Buffer or a file: URL', path);
+}
+
+/** Makes the rename itself durable; some systems cannot open a directory, which only costs durability. */
+function syncDirectory(dir: string): void {
+  let fd: number | null = null;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    // best effort (e.g. Windows)
+  } finally {
+    if (fd !== null) fs.closeSync(fd);
   }
 }
 
@@ -297,7 +344,7 @@ function parseTensorInfo(name: string, raw: unknown, dataLength: number): Tensor
   if (!isPlainObject(raw)) fail(`${what}: expected an object with dtype, shape and data_offsets, but got ${describe(raw)}`);
   const { dtype, shape, data_offsets: offsets } = raw;
   if (typeof dtype !== 'string') fail(`${what}: dtype must be a string, but got ${describe(dtype)}`);
-  if (!(dtype in READ_DTYPES)) {
+  if (!Object.hasOwn(READ_DTYPES, dtype)) {
     if (UNSUPPORTED_DTYPES.has(dtype)) {
       fail(`${what} has dtype ${dtype}, which cudnn-rnn cannot represent exactly (it reads F32, F64, I32, F16/BF16 as float32 and BOOL/U8/I8/U16/I16/U32/I64/U64 as int32)`);
     }

@@ -2,7 +2,7 @@
 // state-dict names, train/eval, device/dtype moves.
 import { noGrad } from '../autograd/grad-mode';
 import { DType, isDType } from '../dtype';
-import { CodedError, checkBoolean, formatShape, typeError } from '../errors';
+import { CodedError, checkBoolean, checkOptionKeys, describe, formatShape, typeError } from '../errors';
 import { keep } from '../memory';
 import { checkTensor, Tensor } from '../tensor';
 
@@ -109,7 +109,9 @@ export abstract class Module {
 
   /** Copies values into the parameters, checking names and shapes like PyTorch. */
   loadStateDict(dict: Record<string, Tensor>, options: { strict?: boolean } = {}): LoadResult {
-    if (typeof dict !== 'object' || dict === null) throw typeError('loadStateDict', 'stateDict', 'an object mapping names to Tensors', dict);
+    if (typeof dict !== 'object' || dict === null || Array.isArray(dict)) throw typeError('loadStateDict', 'stateDict', 'an object mapping names to Tensors', dict);
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) throw typeError('loadStateDict', 'options', 'an object', options);
+    checkOptionKeys('loadStateDict', options, ['strict']);
     const strict = options.strict ?? true;
     checkBoolean('loadStateDict', 'options.strict', strict);
     const own = this.stateDict();
@@ -163,28 +165,40 @@ export abstract class Module {
     }
   }
 
-  /** Moves/casts every parameter; returns this (the parameters are new tensors). */
+  /**
+   * Moves/casts every parameter in place and returns this. As in PyTorch the
+   * parameter objects survive (their data changes), so an optimizer built
+   * before to() keeps updating them; gradients move with them.
+   */
   to(target: DType | string | { dtype?: DType; device?: string }): this {
     const spec = typeof target === 'string' ? (isDType(target) ? { dtype: target } : { device: target }) : target;
-    if (typeof spec !== 'object' || spec === null) throw typeError('to', 'target', 'a dtype, a device or { dtype, device }', target);
+    if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) throw typeError('to', 'target', 'a dtype, a device or { dtype, device }', target);
+    if (spec.dtype !== undefined && (!isDType(spec.dtype) || spec.dtype === 'int32')) {
+      throw new TypeError(`to: nn.Module.to only accepts floating point dtypes ('float32', 'float64'), but got desired dtype=${describe(spec.dtype)}`);
+    }
     for (const m of this.modules()) m.applyConversion(spec);
     return this;
   }
 
   /**
-   * Replaces this module's own parameters with converted copies. Modules
-   * with a flat weight buffer (RNN) override this to rebuild it.
+   * Converts this module's own parameters in place (see to()). Modules with
+   * a flat weight buffer (RNN) override this to rebuild it.
    * @internal
    */
   protected applyConversion(spec: { dtype?: DType; device?: string }): void {
-    for (const [name, p] of this._parameters) {
+    for (const p of this._parameters.values()) {
       if (p === null) continue;
-      const view = p.detach();
-      const converted = view.to(spec as { dtype?: DType });
-      view.dispose();
-      if (converted === view) continue;
-      p.dispose();
-      this.registerParameter(name, converted);
+      const converted = noGrad(() => {
+        const view = p.detach();
+        const c = view.to(spec as { dtype?: DType });
+        if (c !== view) view.dispose();
+        return c;
+      });
+      if (converted.dtype === p.dtype && converted.device === p.device) {
+        converted.dispose();
+        continue;
+      }
+      moveParameter(p, converted);
     }
   }
 
@@ -210,6 +224,22 @@ export abstract class Module {
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return this.toString();
   }
+}
+
+/**
+ * Points parameter `p` at `converted`'s memory (which it then disposes) and
+ * moves its gradient to the same dtype and device: the parameter object, and
+ * so every optimizer's reference to it, stays the same.
+ * @internal
+ */
+export function moveParameter(p: Tensor, converted: Tensor): void {
+  const oldGrad = p.grad;
+  const grad = oldGrad === null ? null : keep(noGrad(() => oldGrad.to({ dtype: converted.dtype, device: converted.device })));
+  p.grad = null;
+  p._rebind(converted._storage, converted.strides, converted.offset, converted.dtype);
+  converted.dispose();
+  p.grad = grad;
+  if (oldGrad !== null && oldGrad !== grad) oldGrad.dispose();
 }
 
 /** How Python prints a float: shortest round-trip, with '.0' on integers. */

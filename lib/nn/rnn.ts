@@ -10,7 +10,8 @@ import { keep } from '../memory';
 import { outputSize, paramViews, rawCudnnForwardMs, rnnForward, rnnForwardAsync, rnnWeightLayout, RnnMode, RnnSpec, RnnState, ParamSlot } from '../ops/rnn';
 import { contiguous, squeeze, transpose, unsqueeze } from '../ops/shape';
 import { checkTensor, Tensor } from '../tensor';
-import { Module, pyFloat } from './module';
+import { Module, moveParameter, pyFloat } from './module';
+import { checkRnnSizes, rnnAllocationError } from './rnn-limits';
 
 export interface RNNOptions {
   numLayers?: number;
@@ -65,6 +66,27 @@ function checkFlag(name: string, value: unknown): boolean {
   return value;
 }
 
+/** The fields spec() is made of: read-only at run time, not only in the types. */
+const CONFIG_FIELDS = ['mode', 'inputSize', 'hiddenSize', 'numLayers', 'bias', 'batchFirst', 'bidirectional', 'projSize', 'flatWeightsNames'];
+
+/** Replaces a field by a getter whose setter throws, in sloppy-mode callers too (a silent no-op would hide the mistake). */
+function makeReadOnly(target: object, key: string, where: string): void {
+  const value: unknown = (target as Record<string, unknown>)[key];
+  Object.defineProperty(target, key, {
+    get: () => value,
+    set: (v: unknown) => {
+      throw new TypeError(`${where}: ${key} is read-only (the kernels run the configuration the module was built with), but got an assignment of ${describe(v)}; build a new module instead`);
+    },
+    enumerable: true,
+    configurable: false,
+  });
+}
+
+/** An option's default applies when it is absent; null is a value (and rejected), as None is in PyTorch. */
+function orDefault<T>(value: T | undefined, fallback: T): T {
+  return value === undefined ? fallback : value;
+}
+
 function checkDropout(value: unknown): number {
   if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || value > 1) {
     throw new RangeError(`dropout should be a number in range [0, 1] representing the probability of an element being zeroed (got ${describe(value)})`);
@@ -113,16 +135,16 @@ export abstract class RNNBase<HState = Tensor> extends Module {
     super();
     const options = RNNBase.collectOptions(where, third, fourth, extraKeys);
     this.mode = mode;
-    const dropout = options.dropout ?? 0;
+    const dropout = orDefault(options.dropout, 0);
     checkDropout(dropout);
-    const numLayersArg = options.numLayers ?? 1;
+    const numLayersArg = orDefault(options.numLayers, 1);
     if (dropout > 0 && numLayersArg === 1) {
       process.emitWarning(
         `dropout option adds dropout after all but last recurrent layer, so non-zero dropout expects num_layers greater than 1, but got dropout=${pyFloat(dropout)} and num_layers=${numLayersArg}`,
         { type: 'UserWarning', code: 'CUDNN_RNN_DROPOUT_SINGLE_LAYER' });
     }
-    this.bias = checkFlag('bias', options.bias ?? true);
-    this.batchFirst = checkFlag('batch_first', options.batchFirst ?? false);
+    this.bias = checkFlag('bias', orDefault(options.bias, true));
+    this.batchFirst = checkFlag('batch_first', orDefault(options.batchFirst, false));
     this.inputSize = checkSize('input_size', inputSize);
     this.hiddenSize = checkSize('hidden_size', hiddenSize);
     if (typeof numLayersArg !== 'number' || !Number.isInteger(numLayersArg)) {
@@ -130,8 +152,8 @@ export abstract class RNNBase<HState = Tensor> extends Module {
     }
     if (numLayersArg <= 0) throw new RangeError('num_layers must be greater than zero');
     this.numLayers = numLayersArg;
-    this.projSize = RNNBase.checkProjSize((options as LSTMOptions).projSize ?? 0, this.hiddenSize);
-    this.bidirectional = checkFlag('bidirectional', options.bidirectional ?? false);
+    this.projSize = RNNBase.checkProjSize(orDefault((options as LSTMOptions).projSize, 0), this.hiddenSize);
+    this.bidirectional = checkFlag('bidirectional', orDefault(options.bidirectional, false));
     this.dropout = dropout;
     if (options.dtype !== undefined && options.dtype !== 'float32' && options.dtype !== 'float64') {
       throw typeError(where, 'options.dtype', "'float32' or 'float64'", options.dtype);
@@ -139,13 +161,22 @@ export abstract class RNNBase<HState = Tensor> extends Module {
     this.dtypeValue = options.dtype ?? 'float32';
     const device = options.device === undefined ? getDefaultDevice() : resolveDevice(where, options.device);
 
+    checkRnnSizes(where, this, this.dtypeValue, device);
     const { numel, slots } = rnnWeightLayout(this.spec(), device);
     this.slots = slots;
     this.flatWeightsNames = RNNBase.paramNames(this.numLayers, this.bidirectional, this.bias, this.projSize > 0);
-    // Zero-filled on every device: cuDNN's padding between parameters stays 0 (PyTorch's at::zeros).
-    this.flat = keep(Tensor.empty([numel], this.dtypeValue, device, true));
+    try {
+      // Zero-filled on every device: cuDNN's padding between parameters stays 0 (PyTorch's at::zeros).
+      this.flat = keep(Tensor.empty([numel], this.dtypeValue, device, true));
+    } catch (err) {
+      throw rnnAllocationError(where, this, err);
+    }
     this.installParams();
     this.resetParameters();
+    // The kernels run the config captured here (spec()): the fields that make
+    // it can never change afterwards, or checks and kernel would disagree.
+    Object.freeze(this.flatWeightsNames);
+    for (const key of CONFIG_FIELDS) makeReadOnly(this, key, where);
   }
 
   private static checkProjSize(value: unknown, hiddenSize: number): number {
@@ -160,9 +191,12 @@ export abstract class RNNBase<HState = Tensor> extends Module {
   private static collectOptions(where: string, third: unknown, fourth: unknown, extraKeys: string[]): LSTMOptions {
     let options: unknown = {};
     let numLayers: unknown;
-    if (typeof third === 'number' || (third !== undefined && typeof third !== 'object')) {
+    const proto: unknown = typeof third === 'object' && third !== null ? Object.getPrototypeOf(third) : undefined;
+    // A plain object is options; anything else (a number, null, new Number(8)) is num_layers and checked as such.
+    const isOptionsObject = proto === Object.prototype || proto === null;
+    if (third !== undefined && !isOptionsObject) {
       numLayers = third;
-      options = fourth ?? {};
+      options = fourth === undefined ? {} : fourth;
     } else if (third !== undefined) {
       if (fourth !== undefined) throw typeError(where, 'the fourth argument', 'absent when the third is an options object', fourth);
       options = third;
@@ -249,28 +283,25 @@ export abstract class RNNBase<HState = Tensor> extends Module {
     const { numel, slots } = rnnWeightLayout({ ...this.spec(), dtype }, device);
     const next = keep(Tensor.empty([numel], dtype, device, true));
     const target = { dtype, device: deviceName(device) };
-    const oldParams = this.paramList;
+    const params = this.paramList;
     const views = paramViews(next, slots);
     try {
       noGrad(() => views.forEach((v, i) => {
-        const moved = oldParams[i].to(target);
+        const moved = params[i].to(target);
         v.copy_(moved);
-        if (moved !== oldParams[i]) moved.dispose();
-        const g = oldParams[i].grad;
-        if (g !== null) v.grad = keep(g.to(target));
+        if (moved !== params[i]) moved.dispose();
       }));
     } catch (err) {
       views.forEach((v) => v.dispose());
       next.dispose();
       throw err;
     }
-    for (const p of oldParams) p.dispose();
+    // The parameter objects stay (an optimizer holds them); their data moves.
+    views.forEach((v, i) => moveParameter(params[i], v));
     this.flat.dispose();
     this.flat = next;
     this.dtypeValue = dtype;
     this.slots = slots;
-    views.forEach((v, i) => this.registerParameter(this.flatWeightsNames[i], v));
-    this.paramList = views;
   }
 
   /** @internal For the GPU bench: cudnnRNNForward alone on this module's weights (ops/rnn.ts). */
@@ -420,6 +451,7 @@ export class RNN extends RNNBase {
     }
     super(nonlinearity === 'tanh' ? 'RNN_TANH' : 'RNN_RELU', 'RNN', inputSize, hiddenSize, third, fourth, ['nonlinearity']);
     this.nonlinearity = nonlinearity;
+    makeReadOnly(this, 'nonlinearity', 'RNN');
   }
 
   protected override get typeName(): string {

@@ -3,7 +3,7 @@
 import { isGradEnabled, noGrad } from '../autograd/grad-mode';
 import { deviceName, sameDevice } from '../device';
 import { isFloatDType } from '../dtype';
-import { CodedError, typeError } from '../errors';
+import { CodedError, typeError, checkInt32Value } from '../errors';
 import { native } from '../native';
 import { Tensor } from '../tensor';
 import { to } from './convert';
@@ -64,6 +64,7 @@ export function copyInPlace(t: Tensor, src: Tensor): void {
 export function fillInPlace(t: Tensor, value: number): void {
   checkWritable('fill_', t);
   if (typeof value !== 'number') throw typeError('fill_', 'value', 'a number', value);
+  if (t.dtype === 'int32') checkInt32Value('fill_', 'value', value);
   native.fill(...t._view(), value);
   bump(t);
 }
@@ -125,6 +126,7 @@ export function divInPlace(t: Tensor, other: Tensor | number): void {
 function randomInPlace(where: string, t: Tensor, fill: (dst: Tensor) => void): void {
   checkWritable(where, t);
   if (!isFloatDType(t.dtype)) throw new CodedError(`${where}: expected a floating point tensor, got ${t.dtype}`, 'ERR_CUDNN_RNN_DTYPE');
+  if (t.numel === 0) return;  // nothing to draw, as in PyTorch
   if (t.isContiguous) {
     fill(t);
   } else {

@@ -52,10 +52,36 @@ function expandBack(g: Tensor, inputShape: readonly number[], dims: number[], sc
   return out;
 }
 
+/**
+ * PyTorch sums integers in int64, which we do not have: the sum is taken in
+ * float64 (exact while partial sums stay below 2^53) and returned as int32
+ * when every result is representable, else a RangeError rather than a
+ * wrapped-around value.
+ */
+function sumInt32(x: Tensor, dims: number[], keepdim: boolean): Tensor {
+  const kept = rawSumKept(x, dims, 'float64');
+  try {
+    const values = kept.dataSync();
+    for (let i = 0; i < values.length; ++i) {
+      const v = values[i];
+      if (!(v >= -2147483648 && v <= 2147483647)) {
+        throw new RangeError(`sum: the sum of this int32 tensor is ${v}, which does not fit in int32 (PyTorch sums integers in int64, which cudnn-rnn does not have); convert first: input.to('float64').sum()`);
+      }
+    }
+    const asInt = tidy(() => kept.to('int32'));
+    const out = keepdim ? asInt : reshapeRaw(asInt, outShape(x.shape, dims, false));
+    if (out !== asInt) asInt.dispose();
+    return out;
+  } finally {
+    kept.dispose();
+  }
+}
+
 export function sum(a: Tensor, dim?: number | number[] | null, keepdim = false): Tensor {
   const x = liveTensor('sum', 'input', a);
   checkBoolean('sum', 'keepdim', keepdim);
   const dims = reductionDims('sum', dim, x.ndim);
+  if (x.dtype === 'int32') return sumInt32(x, dims, keepdim);
   const kept = rawSumKept(x, dims, x.dtype);
   const out = keepdim ? kept : reshapeRaw(kept, outShape(x.shape, dims, false));
   if (out !== kept) kept.dispose();

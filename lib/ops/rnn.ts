@@ -5,6 +5,7 @@ import { Device, deviceTypeCode } from '../device';
 import { DTYPE_CODE, FloatDType, ITEM_SIZE } from '../dtype';
 import { isGradEnabled } from '../autograd/grad-mode';
 import { native, NO_VIEW, RnnConfigArray, ViewArgs } from '../native';
+import { CodedError } from '../errors';
 import { Storage } from '../storage';
 import { contiguousStrides, Tensor } from '../tensor';
 import { viewOf } from './shape';
@@ -235,6 +236,11 @@ export async function rnnForwardAsync(spec: RnnSpec, x: Tensor, state: RnnState,
     throw err;
   } finally {
     for (const s of pinned) s.release();
+  }
+  // Disposed meanwhile (e.g. started inside tidy()): nothing to hand back or record.
+  if (p.y.isDisposed || p.hy.isDisposed || (p.cy !== null && p.cy.isDisposed)) {
+    for (const t of [p.y, p.hy, p.cy, p.reserve, ...options.temps]) t?.dispose();
+    throw new CodedError('forwardAsync: the outputs were disposed before the forward finished (tidy() cannot wait for async work: keep or dispose them by hand)', 'ERR_CUDNN_RNN_DISPOSED');
   }
   settle(spec, p, x, state, flat, params, slots, gradNeeded, options.temps);
   return [p.y, p.hy, p.cy];

@@ -2,7 +2,7 @@
 // per-parameter state, zeroGrad, and state dicts that map 1:1 to PyTorch's
 // optimizer.state_dict() (parameter indices, snake_case keys).
 import { enableGrad, noGrad } from '../autograd/grad-mode';
-import { checkOptionKeys, describe, formatShape, typeError } from '../errors';
+import { CodedError, checkOptionKeys, describe, formatShape, typeError } from '../errors';
 import { keep, tidy } from '../memory';
 import { Tensor } from '../tensor';
 
@@ -160,6 +160,21 @@ export abstract class Optimizer<O extends LrOptions = LrOptions> {
       if (typeof closure !== 'function') throw typeError(`${this.spec.name}.step`, 'closure', 'a function', closure);
       loss = enableGrad(closure);
     }
+    // Every parameter is checked before any is updated, so a bad one leaves the model untouched.
+    const where = `${this.spec.name}.step`;
+    this.paramGroups.forEach((group, gi) => group.params.forEach((p, pi) => {
+      const arg = `paramGroups[${gi}].params[${pi}]`;
+      // A disposed parameter would silently stop training: refuse it.
+      if (p.isDisposed) {
+        throw new CodedError(`${where}: ${arg} is a disposed tensor (it was freed by dispose() or tidy(); Module.to() keeps parameters alive)`, 'ERR_CUDNN_RNN_DISPOSED');
+      }
+      const grad = p.grad;
+      if (grad === null) return;
+      grad._assertAlive(where, `${arg}.grad`);
+      if (grad.dtype !== p.dtype || grad.device !== p.device || grad.shape.length !== p.shape.length || grad.shape.some((n, k) => n !== p.shape[k])) {
+        throw new RangeError(`${where}: expected ${arg}.grad to match its parameter (${p.dtype} ${formatShape(p.shape)} on ${p.device}), but got ${grad.dtype} ${formatShape(grad.shape)} on ${grad.device}`);
+      }
+    }));
     noGrad(() => {
       for (const group of this.paramGroups) {
         for (const p of group.params) {
@@ -171,6 +186,7 @@ export abstract class Optimizer<O extends LrOptions = LrOptions> {
             this.state.set(p, state);
           }
           const s = state;
+          followParameter(s, p);
           // One scope per parameter bounds the temporaries alive at once. Update
           // rules keep() the state tensors they create; this loop is a safety net
           // so neither this scope nor a caller's tidy can free optimizer state.
@@ -338,6 +354,19 @@ export abstract class Optimizer<O extends LrOptions = LrOptions> {
       return [value[0], value[1]];
     }
     return value;
+  }
+}
+
+/**
+ * State tensors follow their parameter's dtype and device: after Module.to()
+ * the parameter object is the same but its data moved, and the state (Adam's
+ * moments, momentum buffers) moves with it on the next step.
+ */
+function followParameter(state: ParamState, param: Tensor): void {
+  for (const [key, value] of Object.entries(state)) {
+    if (!(value instanceof Tensor) || (value.dtype === param.dtype && value.device === param.device)) continue;
+    state[key] = keep(value.to({ dtype: param.dtype, device: param.device }));
+    value.dispose();
   }
 }
 

@@ -1,5 +1,8 @@
 #include "host_cache.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -29,7 +32,29 @@ Cache& cache() {
   return *c;
 }
 
+size_t page_size() {
+  static const size_t page = [] {
+    long p = sysconf(_SC_PAGESIZE);
+    return static_cast<size_t>(p > 0 ? p : 4096);
+  }();
+  return page;
+}
+
 }  // namespace
+
+void* host_block_map(size_t nbytes, size_t* capacity) {
+  const size_t page = page_size();
+  if (nbytes > SIZE_MAX - page) return nullptr;
+  const size_t size = (nbytes + page - 1) / page * page;
+  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return nullptr;
+  *capacity = size;
+  return p;
+}
+
+void host_block_unmap(void* block, size_t capacity) {
+  if (block != nullptr) munmap(block, capacity);
+}
 
 void* host_cache_take(size_t nbytes, size_t* capacity) {
   if (nbytes < kHostCacheMinBytes) return nullptr;
@@ -54,7 +79,7 @@ bool host_cache_put(void* block, size_t capacity) {
   // Make room by dropping the largest idle blocks first.
   while (c.bytes + capacity > cache_limit() && !c.blocks.empty()) {
     auto last = std::prev(c.blocks.end());
-    std::free(last->second);
+    host_block_unmap(last->second, last->first);
     c.bytes -= last->first;
     c.blocks.erase(last);
   }
@@ -72,7 +97,7 @@ int64_t host_cache_bytes() {
 void host_cache_clear() {
   Cache& c = cache();
   std::lock_guard<std::mutex> lock(c.mutex);
-  for (auto& kv : c.blocks) std::free(kv.second);
+  for (auto& kv : c.blocks) host_block_unmap(kv.second, kv.first);
   c.blocks.clear();
   c.bytes = 0;
 }

@@ -44,18 +44,26 @@ Status storage_alloc(size_t nbytes, Device device, bool zero, Storage** out) {
   size_t rounded = ((nbytes + kHostAlignment - 1) / kHostAlignment) * kHostAlignment;
   if (rounded == 0) rounded = kHostAlignment;
   size_t capacity = 0;
+  bool zeroed = false;
   void* p = host_cache_take(rounded, &capacity);
   if (p == nullptr) {
-    capacity = rounded;
-    if (posix_memalign(&p, kHostAlignment, rounded) != 0 || p == nullptr) {
-      host_cache_clear();  // idle cached blocks may be what stands in the way
-      if (posix_memalign(&p, kHostAlignment, rounded) != 0 || p == nullptr) {
-        delete s;
-        return Status(StatusCode::OutOfMemory, "out of host memory allocating " + std::to_string(nbytes) + " bytes");
+    for (int attempt = 0; attempt < 2 && p == nullptr; ++attempt) {
+      if (attempt == 1) host_cache_clear();  // idle cached blocks may be what stands in the way
+      if (rounded >= kHostCacheMinBytes) {
+        p = host_block_map(rounded, &capacity);  // fresh pages are zero
+        zeroed = p != nullptr;
+      } else if (posix_memalign(&p, kHostAlignment, rounded) != 0) {
+        p = nullptr;
+      } else {
+        capacity = rounded;
       }
     }
+    if (p == nullptr) {
+      delete s;
+      return Status(StatusCode::OutOfMemory, "out of host memory allocating " + std::to_string(nbytes) + " bytes");
+    }
   }
-  if (zero) std::memset(p, 0, rounded);
+  if (zero && !zeroed) std::memset(p, 0, rounded);
   s->data = p;
   s->nbytes = nbytes;
   s->device = device;
@@ -69,7 +77,11 @@ void storage_free(Storage* storage) {
   if (storage == nullptr) return;
   if (storage->device.type == DeviceType::Cpu) {
     auto* host = static_cast<HostStorage*>(storage);
-    if (!host_cache_put(host->data, host->capacity)) std::free(host->data);
+    if (host->capacity >= kHostCacheMinBytes) {
+      if (!host_cache_put(host->data, host->capacity)) host_block_unmap(host->data, host->capacity);
+    } else {
+      std::free(host->data);
+    }
     g_host_bytes -= static_cast<int64_t>(storage->nbytes);
     delete host;
     return;
