@@ -12,7 +12,7 @@
 //   |ours - torch| <= tol * max(1, |torch|), tol = 1e-10 (float64), 1e-5 (float32).
 import * as fs from 'fs';
 import * as path from 'path';
-import { add, mul, nn, noGrad, sum, Tensor } from '../lib';
+import { add, manualSeed, mul, nn, noGrad, randn, sum, Tensor, zeros } from '../lib';
 
 import { gradcheck, prng, randomInput } from './helpers/gradcheck';
 import { compare, DT, FixtureTensor, toTensor } from './helpers/lstm-fixture';
@@ -156,6 +156,31 @@ describe('packed forward', () => {
       return [out.data, hn, cn];
     }, [x, h0, c0]);
     expect(checked).toBe(x.numel + h0.numel + c0.numel);
+    rnn.dispose();
+  });
+
+  test("torch's messages for a wrong hx and a wrong input size", () => {
+    const rnn = new nn.GRU(3, 5, 2);
+    const packed = nn.utils.rnn.packSequence([randn([4, 3]), randn([2, 3]), randn([1, 3])]);
+    expect(() => rnn.forward(packed, zeros([2, 4, 5]))).toThrow('Expected hidden size (2, 3, 5), got [2, 4, 5]');
+    expect(() => new nn.GRU(4, 5).forward(packed)).toThrow('input.size(-1) must be equal to input_size. Expected 4, got 3');
+    rnn.dispose();
+  });
+
+  test('dropout between layers applies to packed input in training and backward runs through it', () => {
+    manualSeed(3);
+    const rnn = new nn.LSTM(3, 6, { numLayers: 2, dropout: 0.5, bidirectional: true });
+    const x = randn([5, 4, 3]);
+    x.requiresGrad = true;
+    const packed = nn.utils.rnn.packPaddedSequence(x, [5, 3, 2, 1]);
+    const [train] = rnn.forward(packed);
+    sum(train.data).backward();
+    expect(x.grad).not.toBeNull();
+    rnn.eval();
+    const [evalOut] = noGrad(() => rnn.forward(packed));
+    const a = train.data.dataSync();
+    const b = evalOut.data.dataSync();
+    expect(Array.from(a).some((v, i) => Math.abs(v - b[i]) > 1e-6)).toBe(true);
     rnn.dispose();
   });
 
