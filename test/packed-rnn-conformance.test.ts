@@ -210,3 +210,79 @@ describe('packed forward', () => {
     rnn.dispose();
   });
 });
+
+/**
+ * Larger sizes, where the kernel shares each step among threads (slices of
+ * hidden units), reads packed W_hh (N > 4) or the small kernel per gate slice
+ * (N <= 4): the packed run must equal running each sequence alone (the padded
+ * path, checked against torch by rnn-/lstm-conformance), forward and every
+ * gradient, with the loss weighting each output and final state.
+ */
+describe('packed = each sequence on its own, on the threaded and packed-W_hh kernel paths (float64)', () => {
+  const cases: Array<[string, () => AnyRnn, number[]]> = [
+    ['GRU H=96 bidirectional, N=8', () => new nn.GRU(5, 96, { bidirectional: true, dtype: 'float64' }), [7, 2, 9, 1, 4, 9, 3, 5]],
+    ['GRU H=128 bidirectional 2 layers, N=4 (small kernel, gate slices)', () => new nn.GRU(3, 128, { bidirectional: true, numLayers: 2, dtype: 'float64' }), [3, 6, 1, 4]],
+    ['RNN relu H=160 bidirectional, N=6', () => new nn.RNN(4, 160, { bidirectional: true, nonlinearity: 'relu', dtype: 'float64' }), [2, 5, 5, 1, 3, 4]],
+    ['LSTM H=64 proj 40 bidirectional 2 layers, N=6', () => new nn.LSTM(4, 64, { bidirectional: true, numLayers: 2, projSize: 40, dtype: 'float64' }), [4, 1, 6, 2, 6, 3]],
+    ['LSTM H=72 bidirectional, N=3', () => new nn.LSTM(4, 72, { bidirectional: true, dtype: 'float64' }), [2, 5, 3]],
+  ];
+  test.each(cases)('%s', (_name, make, lengths) => {
+    manualSeed(11);
+    const rnn = make();
+    const lstm = rnn instanceof nn.LSTM;
+    const N = lengths.length;
+    const T = Math.max(...lengths);
+    const D = rnn.bidirectional ? 2 : 1;
+    const R = lstm && (rnn as nn.LSTM).projSize > 0 ? (rnn as nn.LSTM).projSize : rnn.hiddenSize;
+    const LD = rnn.numLayers * D;
+    const x = randn([T, N, rnn.inputSize], { dtype: 'float64' });
+    const h0 = randn([LD, N, R], { dtype: 'float64' });
+    const c0 = randn([LD, N, rnn.hiddenSize], { dtype: 'float64' });
+    const u = randn([T, N, D * R], { dtype: 'float64' });
+    const v = randn([LD, N, R], { dtype: 'float64' });
+    const w = randn([LD, N, rnn.hiddenSize], { dtype: 'float64' });
+    const leaves = (): Tensor[] => [x, h0, c0].map((t) => {
+      const c = t.clone();
+      c.requiresGrad = true;
+      return c;
+    });
+    const grads = (xs: Tensor[]): Float64Array[] => [...xs.slice(0, lstm ? 3 : 2), ...rnn.parameters()].map((t) => Float64Array.from((t.grad as Tensor).dataSync()));
+    const stateOf = (h: Tensor, c: Tensor) => (lstm ? [h, c] : h) as never;
+    const finals = (hy: unknown): [Tensor, Tensor | null] => (lstm ? hy as [Tensor, Tensor] : [hy as Tensor, null]);
+
+    // Packed, batch unsorted.
+    const [xp, hp, cp] = leaves();
+    const [out, hyP] = rnn.forward(nn.utils.rnn.packPaddedSequence(xp, lengths, { enforceSorted: false }), stateOf(hp, cp));
+    const [padded] = nn.utils.rnn.padPackedSequence(out, { totalLength: T });
+    const [hN, cN] = finals(hyP);
+    let loss = add(sum(mul(padded, u)), sum(mul(hN, v)));
+    if (cN) loss = add(loss, sum(mul(cN, w)));
+    loss.backward();
+    const packedGrads = grads([xp, hp, cp]);
+    const packedOut = Float64Array.from(padded.dataSync());
+    rnn.zeroGrad();
+
+    // Each sequence alone (padded path, batch of one).
+    const [xs, hs, cs] = leaves();
+    let total: Tensor | null = null;
+    const alone = new Float64Array(packedOut.length);
+    lengths.forEach((len, b) => {
+      const xb = xs.narrow(1, b, 1).narrow(0, 0, len);
+      const [ob, hyb] = rnn.forward(xb, stateOf(hs.narrow(1, b, 1), cs.narrow(1, b, 1)));
+      const [hb, cb] = finals(hyb);
+      const obv = ob.dataSync();
+      for (let t = 0; t < len; ++t) for (let j = 0; j < D * R; ++j) alone[(t * N + b) * D * R + j] = obv[t * D * R + j];
+      let lb = add(sum(mul(ob, u.narrow(1, b, 1).narrow(0, 0, len))), sum(mul(hb, v.narrow(1, b, 1))));
+      if (cb) lb = add(lb, sum(mul(cb, w.narrow(1, b, 1))));
+      total = total === null ? lb : add(total, lb);
+    });
+    (total as unknown as Tensor).backward();
+    const aloneGrads = grads([xs, hs, cs]);
+    const worst = (a: Float64Array, b: Float64Array): number => a.reduce((m, ai, i) => Math.max(m, Math.abs(ai - b[i]) / Math.max(1, Math.abs(b[i]))), 0);
+    expect(worst(packedOut, alone)).toBeLessThanOrEqual(1e-10);
+    expect(packedGrads.length).toBe((lstm ? 3 : 2) + rnn.parameters().length);
+    const bad = packedGrads.map((g, i) => [i, worst(g, aloneGrads[i])] as [number, number]).filter(([, e]) => !(e <= 1e-10));
+    expect(bad).toEqual([]);
+    rnn.dispose();
+  });
+});
