@@ -247,12 +247,17 @@ describe('packed = each sequence on its own, on the threaded and packed-W_hh ker
       return c;
     });
     const grads = (xs: Tensor[]): Float64Array[] => [...xs.slice(0, lstm ? 3 : 2), ...rnn.parameters()].map((t) => Float64Array.from((t.grad as Tensor).dataSync()));
-    const stateOf = (h: Tensor, c: Tensor) => (lstm ? [h, c] : h) as never;
+    const stateOf = (h: Tensor, c: Tensor): unknown => (lstm ? [h, c] : h);
     const finals = (hy: unknown): [Tensor, Tensor | null] => (lstm ? hy as [Tensor, Tensor] : [hy as Tensor, null]);
 
     // Packed, batch unsorted.
     const [xp, hp, cp] = leaves();
-    const [out, hyP] = rnn.forward(nn.utils.rnn.packPaddedSequence(xp, lengths, { enforceSorted: false }), stateOf(hp, cp));
+    // One signature for the three module types (their hx types differ).
+    const run = rnn as unknown as {
+      forward(input: nn.utils.rnn.PackedSequence, hx: unknown): [nn.utils.rnn.PackedSequence, unknown];
+      forward(input: Tensor, hx: unknown): [Tensor, unknown];
+    };
+    const [out, hyP] = run.forward(nn.utils.rnn.packPaddedSequence(xp, lengths, { enforceSorted: false }), stateOf(hp, cp));
     const [padded] = nn.utils.rnn.padPackedSequence(out, { totalLength: T });
     const [hN, cN] = finals(hyP);
     let loss = add(sum(mul(padded, u)), sum(mul(hN, v)));
@@ -268,7 +273,7 @@ describe('packed = each sequence on its own, on the threaded and packed-W_hh ker
     const alone = new Float64Array(packedOut.length);
     lengths.forEach((len, b) => {
       const xb = xs.narrow(1, b, 1).narrow(0, 0, len);
-      const [ob, hyb] = rnn.forward(xb, stateOf(hs.narrow(1, b, 1), cs.narrow(1, b, 1)));
+      const [ob, hyb] = run.forward(xb, stateOf(hs.narrow(1, b, 1), cs.narrow(1, b, 1)));
       const [hb, cb] = finals(hyb);
       const obv = ob.dataSync();
       for (let t = 0; t < len; ++t) for (let j = 0; j < D * R; ++j) alone[(t * N + b) * D * R + j] = obv[t * D * R + j];
