@@ -53,14 +53,15 @@ function timeMs(fn, runs, warmup, sync = null) {
   return median(times);
 }
 
-/** Forward FLOPs: per layer and direction, input and recurrent GEMMs. */
+/** Forward FLOPs: per layer and direction, input and recurrent GEMMs (packed: the real steps x rows). */
 function forwardFlops(c) {
+  const rows = c.lengths === 'linear' ? linearLengths(c).reduce((a, b) => a + b, 0) : c.L * c.N;
   const G = c.mode === 'LSTM' ? 4 : c.mode === 'GRU' ? 3 : 1;
   const D = c.bidirectional ? 2 : 1;
   let flops = 0;
   for (let l = 0; l < c.layers; ++l) {
     const inSize = l === 0 ? c.I : D * c.H;
-    flops += D * 2 * c.L * c.N * G * c.H * (inSize + c.H);
+    flops += D * 2 * rows * G * c.H * (inSize + c.H);
   }
   return flops;
 }
@@ -69,6 +70,16 @@ function runsFor(c, base) {
   // Small configs get many runs (noise), big ones fewer (time).
   const gflop = forwardFlops(c) / 1e9;
   return Math.max(10, Math.min(base * 20, Math.round(base / Math.max(gflop, 0.05))));
+}
+
+/** A "lengths": "linear" config's lengths: sequence i runs max(1, round(L*(N-i)/N)) steps. */
+function linearLengths(c) {
+  return Array.from({ length: c.N }, (_, i) => Math.max(1, Math.round((c.L * (c.N - i)) / c.N)));
+}
+
+/** The input as forward takes it: packed (enforceSorted) for a packed config, else x itself. */
+function prepInput(c, x) {
+  return c.lengths === 'linear' ? nn.utils.rnn.packPaddedSequence(x, linearLengths(c)) : x;
 }
 
 function buildModule(c, device) {
@@ -90,7 +101,7 @@ function initialState(c, device) {
 const stateTensors = (s) => (Array.isArray(s) ? s : [s]);
 
 /** One forward+backward (grads of input, h0 (c0) and every weight), all freed by tidy(). */
-function trainStep(m, x, state) {
+function trainStep(m, x, state, prep = (t) => t) {
   const xg = x.clone().requiresGrad_();
   const sg = stateTensors(state).map((t) => t.clone().requiresGrad_());
   const step = () => tidy(() => {
@@ -99,8 +110,8 @@ function trainStep(m, x, state) {
       t.grad?.dispose();
       t.grad = null;
     }
-    const [y, hy] = m.forward(xg, Array.isArray(state) ? sg : sg[0]);
-    let loss = y.sum();
+    const [y, hy] = m.forward(prep(xg), Array.isArray(state) ? sg : sg[0]);
+    let loss = (y instanceof nn.utils.rnn.PackedSequence ? y.data : y).sum();
     for (const t of stateTensors(hy)) loss = loss.add(t.sum());
     loss.backward();
   });
@@ -115,13 +126,23 @@ function benchOurs(c, runs) {
   m.eval();
   // tidy() must not return the outputs, or they escape it and pile up until GC.
   // Warm-up long enough for the JIT to settle on the small configs.
-  const forwardMs = timeMs(() => noGrad(() => tidy(() => { m.forward(x, h0); })), runs, Math.max(3, Math.min(runs, 2000)));
+  const prep = (t) => prepInput(c, t);
+  const forwardMs = timeMs(() => noGrad(() => tidy(() => { m.forward(prep(x), h0); })), runs, Math.max(3, Math.min(runs, 2000)));
   m.train();
-  const { step, xg, hg } = trainStep(m, x, h0);
+  const { step, xg, hg } = trainStep(m, x, h0, prep);
   const trainMs = timeMs(step, Math.max(5, runs >> 1), 3);
+  // A packed config: our own padded run on the same batch, for comparison.
+  let paddedForwardMs = NaN;
+  let paddedTrainMs = NaN;
+  if (c.lengths === 'linear') {
+    m.eval();
+    paddedForwardMs = timeMs(() => noGrad(() => tidy(() => { m.forward(x, h0); })), runs, 3);
+    m.train();
+    paddedTrainMs = timeMs(trainStep(m, x, h0).step, Math.max(5, runs >> 1), 3);
+  }
   m.dispose();
   [x, ...stateTensors(h0), xg, ...hg].forEach((t) => t.dispose());
-  return { forwardMs, trainMs };
+  return { forwardMs, trainMs, paddedForwardMs, paddedTrainMs };
 }
 
 function torchPeer(configs, device, onnxDir, runs) {
@@ -178,6 +199,17 @@ async function ortPeer(configs, torchResults, runs) {
   return out;
 }
 
+/** For packed configs: our packed time beside our own padded time on the same batch. */
+function packedLines(configs, ours) {
+  for (const c of configs) {
+    if (c.lengths !== 'linear') continue;
+    const o = ours[c.name];
+    const total = linearLengths(c).reduce((a, b) => a + b, 0);
+    console.log(`${c.name}: ${total} of ${c.L * c.N} steps x rows; ours packed / ours padded: forward ${fmt(o.forwardMs)} / ${fmt(o.paddedForwardMs)} ms = ${fmt(o.forwardMs / o.paddedForwardMs)}, ` +
+      `f+b ${fmt(o.trainMs)} / ${fmt(o.paddedTrainMs)} ms = ${fmt(o.trainMs / o.paddedTrainMs)}`);
+  }
+}
+
 function fmt(x, digits = 3) {
   if (x === undefined || x === null || Number.isNaN(x)) return '-';
   return x >= 100 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toPrecision(digits);
@@ -222,16 +254,26 @@ function benchOursCuda(c, runs, device, rawTimer) {
   const h0 = initialState(c, device);
   m.eval();
   // Inference: eval + noGrad, outputs freed inside the timed call (tidy), as the CPU bench.
-  const forwardMs = timeMs(() => noGrad(() => tidy(() => { m.forward(x, h0); })), runs, Math.max(10, Math.min(runs, 200)), sync);
-  // cudnnRNNForward alone on the same module and tensors (inference, CUDA events, no allocation).
-  const rawMs = rawTimer(m, x, h0, Math.max(runs, 20));
+  const prep = (t) => prepInput(c, t);
+  const forwardMs = timeMs(() => noGrad(() => tidy(() => { m.forward(prep(x), h0); })), runs, Math.max(10, Math.min(runs, 200)), sync);
+  // cudnnRNNForward alone on the same module and tensors (inference, CUDA
+  // events, no allocation); padded input only.
+  const rawMs = c.lengths === 'linear' ? null : rawTimer(m, x, h0, Math.max(runs, 20));
   m.train();
-  const { step, xg, hg } = trainStep(m, x, h0);
+  const { step, xg, hg } = trainStep(m, x, h0, prep);
   const trainMs = timeMs(step, Math.max(5, runs >> 1), 5, sync);
+  let paddedForwardMs = NaN;
+  let paddedTrainMs = NaN;
+  if (c.lengths === 'linear') {
+    m.eval();
+    paddedForwardMs = timeMs(() => noGrad(() => tidy(() => { m.forward(x, h0); })), runs, 10, sync);
+    m.train();
+    paddedTrainMs = timeMs(trainStep(m, x, h0).step, Math.max(5, runs >> 1), 5, sync);
+  }
   m.dispose();
   [x, ...stateTensors(h0), xg, ...hg].forEach((t) => t.dispose());
   sync();
-  return { forwardMs, trainMs, rawMs: rawMs ?? NaN };
+  return { forwardMs, trainMs, rawMs: rawMs ?? NaN, paddedForwardMs, paddedTrainMs };
 }
 
 /** The first python3 whose torch runs on CUDA: /usr/bin/python3, then python3 on PATH. */
@@ -302,7 +344,7 @@ async function mainCuda(args, configs) {
     return best;
   };
   for (let round = 0; round < args.rounds; ++round) {
-    for (const c of configs) ours[c.name] = keepBest(ours[c.name], benchOursCuda(c, runsFor(c, args.runs), device, rawTimer), ['forwardMs', 'trainMs', 'rawMs']);
+    for (const c of configs) ours[c.name] = keepBest(ours[c.name], benchOursCuda(c, runsFor(c, args.runs), device, rawTimer), ['forwardMs', 'trainMs', 'rawMs', 'paddedForwardMs', 'paddedTrainMs']);
     if (py.error) continue;
     cuda.emptyCache(); // leave the device's memory to the peer
     const t = torchCudaPeer(configs, device, args.runs, py.python);
@@ -311,7 +353,7 @@ async function mainCuda(args, configs) {
     else for (const c of configs) torchRes.results[c.name] = keepBest(torchRes.results[c.name], t.results[c.name], ['forward_ms', 'train_ms']);
   }
   console.log(`PyTorch peer: ${torchRes.error ? `unavailable (${torchRes.error})` : `torch ${torchRes.torch} (${py.python}), cuDNN ${torchRes.cudnn}, ${torchRes.device_name}, TF32 off, cudnn.benchmark ${torchRes.cudnn_benchmark}`}`);
-  if (configs.some((c) => Number.isNaN(ours[c.name].rawMs))) console.log('raw cuDNN: unavailable (this build has no rawCudnnForwardMs)');
+  if (configs.some((c) => c.lengths !== 'linear' && Number.isNaN(ours[c.name].rawMs))) console.log('raw cuDNN: unavailable (this build has no rawCudnnForwardMs)');
   console.log('');
 
   const rows = [['config', 'fwd ms', 'torch', 'x torch', 'f+b ms', 'torch', 'x torch', 'raw cuDNN fwd ms', 'overhead us']];
@@ -329,12 +371,13 @@ async function mainCuda(args, configs) {
     ]);
     if (fwdRatio < 1) misses.push(`${c.name} forward ${fmt(fwdRatio)}x torch`);
     if (trainRatio < 1) misses.push(`${c.name} f+b ${fmt(trainRatio)}x torch`);
-    if (overheadUs >= 20) misses.push(`${c.name} overhead ${overheadUs.toFixed(1)} us`);
+    if (c.lengths !== 'linear' && overheadUs >= 20) misses.push(`${c.name} overhead ${overheadUs.toFixed(1)} us`);
   }
   console.log(table(rows));
+  packedLines(configs, ours);
   console.log(`\nx torch = PyTorch's time / our time (higher is better for us); each time is the best of ${args.rounds} rounds' medians of wall-clock time with a device synchronisation after each call, after warm-up.`);
   console.log('f+b = forward + backward (grads of input, h0, all weights). overhead = (our forward - raw cudnnRNNForward) in microseconds per call.');
-  const complete = Object.keys(torchRes.results || {}).length === configs.length && configs.every((c) => !Number.isNaN(ours[c.name].rawMs));
+  const complete = Object.keys(torchRes.results || {}).length === configs.length && configs.every((c) => c.lengths === 'linear' || !Number.isNaN(ours[c.name].rawMs));
   const targets = misses.length ? `missed: ${misses.join('; ')}` : complete ? 'met' : 'not all measured';
   console.log(`Targets: >= 1.0x PyTorch on every config, overhead < 20 us: ${targets}`);
   writeJson(args, {
@@ -384,7 +427,7 @@ async function main() {
     return best;
   };
   for (let round = 0; round < args.rounds; ++round) {
-    for (const c of configs) ours[c.name] = keepBest(ours[c.name], benchOurs(c, runsFor(c, args.runs)), ['forwardMs', 'trainMs']);
+    for (const c of configs) ours[c.name] = keepBest(ours[c.name], benchOurs(c, runsFor(c, args.runs)), ['forwardMs', 'trainMs', 'paddedForwardMs', 'paddedTrainMs']);
     if (!args.peers) continue;
     const onnxDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cudnn-rnn-bench-'));
     const t = torchPeer(configs, args.device, onnxDir, args.runs);
@@ -417,6 +460,7 @@ async function main() {
     ]);
   }
   console.log(table(rows));
+  packedLines(configs, ours);
   console.log(`\nx peer = peer time / our time (higher is better for us); each time is the best of ${args.rounds} rounds' medians; f+b = forward + backward (grads of input, h0, all weights).`);
   writeJson(args, {
     cpu: os.cpus()[0].model.trim(),

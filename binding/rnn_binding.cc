@@ -1,6 +1,8 @@
 // The RNN seam: weight layout queries, forward (sync and on a worker thread)
 // and backward, each one native call for the whole multi-layer sequence, on
 // the backend that holds the tensors (dispatch/rnn.h).
+#include <utility>
+#include <vector>
 #include "convert.h"
 #include "cuda/rnn.h"
 #include "dispatch/rnn.h"
@@ -76,21 +78,41 @@ Napi::Value WeightLayout(const Napi::CallbackInfo& info) {
   return result;
 }
 
-// reserveNumel(cfg, seqLen, batch, deviceType, deviceIndex, dropout)
+// reserveNumel(cfg, seqLen | batchSizes[], batch, deviceType, deviceIndex, dropout)
 Napi::Value ReserveNumel(const Napi::CallbackInfo& info) {
   int64_t n = 0;
-  Check(info.Env(), rnn::reserve_numel(ReadDevice(info, 3), ReadConfig(info[0]), ToInt64(info[1]), ToInt64(info[2]),
-                                       ToDouble(info[5]), &n));
+  std::vector<int64_t> batch_sizes;
+  int64_t seq_len = 0;
+  if (info[1].IsArray()) {
+    Napi::Array a = info[1].As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i) batch_sizes.push_back(ToInt64(a.Get(i)));
+    seq_len = static_cast<int64_t>(batch_sizes.size());
+  } else {
+    seq_len = ToInt64(info[1]);
+  }
+  Check(info.Env(), rnn::reserve_numel(ReadDevice(info, 3), ReadConfig(info[0]), seq_len, ToInt64(info[2]),
+                                       ToDouble(info[5]), &n, batch_sizes.empty() ? nullptr : batch_sizes.data()));
   return Napi::Number::New(info.Env(), static_cast<double>(n));
 }
 
 // The arguments forward and backward begin with:
 // (cfg, seqLen, batch, x..., hx...|null, cx...|null, w...). Returns the next position;
 // `device` is x's (lib/ has put every tensor of the call on it).
+// seqLen may instead be the array of a packed input's batch sizes (one per
+// step), copied into *batch_sizes which must outlive the call.
 template <typename Args>
-size_t ReadLeadingArgs(const Napi::CallbackInfo& info, Args* args, Device* device) {
+size_t ReadLeadingArgs(const Napi::CallbackInfo& info, Args* args, Device* device,
+                       std::vector<int64_t>* batch_sizes) {
   args->cfg = ReadConfig(info[0]);
-  args->seq_len = ToInt64(info[1]);
+  if (info[1].IsArray()) {
+    Napi::Array a = info[1].As<Napi::Array>();
+    batch_sizes->resize(a.Length());
+    for (uint32_t i = 0; i < a.Length(); ++i) (*batch_sizes)[i] = ToInt64(a.Get(i));
+    args->seq_len = static_cast<int64_t>(a.Length());
+    args->batch_sizes = batch_sizes->data();
+  } else {
+    args->seq_len = ToInt64(info[1]);
+  }
   args->batch = ToInt64(info[2]);
   size_t at = 3;
   View x = ReadView(info, at);
@@ -105,9 +127,10 @@ size_t ReadLeadingArgs(const Napi::CallbackInfo& info, Args* args, Device* devic
 // Argument order shared by the sync and async forward:
 // (cfg, seqLen, batch, x..., hx...|null, cx...|null, w..., y..., hy..., cy...|null,
 //  reserve...|null, dropout)
-rnn::ForwardArgs ReadForwardArgs(const Napi::CallbackInfo& info, Device* device) {
+rnn::ForwardArgs ReadForwardArgs(const Napi::CallbackInfo& info, Device* device,
+                                 std::vector<int64_t>* batch_sizes) {
   rnn::ForwardArgs args;
-  size_t at = ReadLeadingArgs(info, &args, device);
+  size_t at = ReadLeadingArgs(info, &args, device, batch_sizes);
   args.y = DataOn(info, at, *device); at += kViewArgs;
   args.hy = DataOn(info, at, *device); at += kViewArgs;
   args.cy = DataOn(info, at, *device, true); at += kViewArgs;
@@ -119,7 +142,8 @@ rnn::ForwardArgs ReadForwardArgs(const Napi::CallbackInfo& info, Device* device)
 
 Napi::Value Forward(const Napi::CallbackInfo& info) {
   Device device;
-  rnn::ForwardArgs args = ReadForwardArgs(info, &device);
+  std::vector<int64_t> batch_sizes;
+  rnn::ForwardArgs args = ReadForwardArgs(info, &device, &batch_sizes);
   Check(info.Env(), rnn::forward(device, args));
   return info.Env().Undefined();
 }
@@ -128,8 +152,11 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
 // (retained) until the promise settles, so the raw pointers stay valid.
 class ForwardWorker : public Napi::AsyncWorker {
  public:
-  ForwardWorker(Napi::Env env, Device device, rnn::ForwardArgs args)
-      : Napi::AsyncWorker(env, "cudnn-rnn:forward"), device_(device), args_(args), deferred_(Napi::Promise::Deferred::New(env)) {}
+  ForwardWorker(Napi::Env env, Device device, rnn::ForwardArgs args, std::vector<int64_t> batch_sizes)
+      : Napi::AsyncWorker(env, "cudnn-rnn:forward"), device_(device), args_(args),
+        batch_sizes_(std::move(batch_sizes)), deferred_(Napi::Promise::Deferred::New(env)) {
+    if (args_.batch_sizes) args_.batch_sizes = batch_sizes_.data();  // the worker's own copy
+  }
   Napi::Promise Promise() { return deferred_.Promise(); }
 
  protected:
@@ -144,14 +171,16 @@ class ForwardWorker : public Napi::AsyncWorker {
  private:
   Device device_;
   rnn::ForwardArgs args_;
+  std::vector<int64_t> batch_sizes_;
   Status status_;
   Napi::Promise::Deferred deferred_;
 };
 
 Napi::Value ForwardAsync(const Napi::CallbackInfo& info) {
   Device device;
-  rnn::ForwardArgs args = ReadForwardArgs(info, &device);
-  auto* worker = new ForwardWorker(info.Env(), device, args);
+  std::vector<int64_t> batch_sizes;
+  rnn::ForwardArgs args = ReadForwardArgs(info, &device, &batch_sizes);
+  auto* worker = new ForwardWorker(info.Env(), device, args, std::move(batch_sizes));
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;
@@ -162,7 +191,8 @@ Napi::Value ForwardAsync(const Napi::CallbackInfo& info) {
 Napi::Value Backward(const Napi::CallbackInfo& info) {
   rnn::BackwardArgs args;
   Device device;
-  size_t at = ReadLeadingArgs(info, &args, &device);
+  std::vector<int64_t> batch_sizes;
+  size_t at = ReadLeadingArgs(info, &args, &device, &batch_sizes);
   args.y = DataOn(info, at, device); at += kViewArgs;
   args.reserve = DataOn(info, at, device); at += kViewArgs;
   args.dy = DataOn(info, at, device, true); at += kViewArgs;
@@ -181,7 +211,8 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
 // rnnTimeRawForward(forward args..., iters) -> ms per cudnnRNNForward call (GPU only).
 Napi::Value TimeRawForward(const Napi::CallbackInfo& info) {
   Device device;
-  rnn::ForwardArgs args = ReadForwardArgs(info, &device);
+  std::vector<int64_t> batch_sizes;
+  rnn::ForwardArgs args = ReadForwardArgs(info, &device, &batch_sizes);
   int iters = static_cast<int>(ToInt64(info[info.Length() - 1]));
   if (device.type != DeviceType::Cuda) throw Napi::TypeError::New(info.Env(), "cudnn-rnn native: raw cuDNN timing needs cuda tensors");
   double ms = 0;

@@ -88,7 +88,7 @@ export interface NativeBinding {
   /** [numel of the flat buffer, [offset, rows, cols] per parameter] for the backend of that device. */
   rnnWeightLayout(cfg: RnnConfigArray, deviceType: number, deviceIndex: number): [number, Array<[number, number, number]>];
   /** `dropout` as the training forward gets it: cuDNN keeps its masks in the reserve. */
-  rnnReserveNumel(cfg: RnnConfigArray, seqLen: number, batch: number, deviceType: number, deviceIndex: number, dropout: number): number;
+  rnnReserveNumel(cfg: RnnConfigArray, seqLen: number | number[], batch: number, deviceType: number, deviceIndex: number, dropout: number): number;
   rnnForward(...args: unknown[]): void;
   rnnForwardAsync(...args: unknown[]): Promise<void>;
   rnnBackward(...args: unknown[]): void;

@@ -37,6 +37,17 @@ test("the README's packing snippet runs and prints what its comments say", () =>
   expect(out.trim().split('\n')).toEqual(promised);
 });
 
+test("the README's packed-RNN example runs and prints what its comments say", () => {
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  const block = /## Packing variable-length sequences[\s\S]*?```js\n[\s\S]*?```[\s\S]*?```js\n([\s\S]*?)```/.exec(readme);
+  expect(block).not.toBeNull();
+  const code = (block as RegExpExecArray)[1];
+  expect(code).toContain('lstm.forward(packed)');
+  const out = execFileSync(process.execPath, ['-e', code], { cwd: root, encoding: 'utf8' });
+  const promised = code.split('\n').filter((l) => l.startsWith('console.log(')).map((l) => l.split('// ')[1].trim());
+  expect(out.trim().split('\n')).toEqual(promised);
+});
+
 test('the README nn.LSTM example runs and prints what its comments say', () => {
   const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
   const section = readme.slice(readme.indexOf('\n## nn.LSTM\n'));

@@ -18,6 +18,7 @@ import sys
 import time
 
 import torch
+from torch.nn.utils.rnn import pack_padded_sequence
 
 torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
 
@@ -31,6 +32,12 @@ def build(cfg, device="cpu"):
     else:
         m = torch.nn.RNN(cfg["I"], cfg["H"], nonlinearity="tanh" if cfg["mode"] == "RNN_TANH" else "relu", **kw)
     return m.to(device)
+
+
+def linear_lengths(cfg):
+    """A "lengths": "linear" config's lengths: sequence i runs max(1, round(L*(N-i)/N)) steps."""
+    L, N = cfg["L"], cfg["N"]
+    return [max(1, int(round(L * (N - i) / N))) for i in range(N)]
 
 
 def median_ms(fn, runs, warmup, sync=lambda: None):
@@ -75,11 +82,14 @@ def main():
         # An LSTM's state is (h0, c0), both zeros here.
         state = (h0, torch.zeros_like(h0)) if lstm else h0
         runs = cfg.get("runs", 20)
+        # A packed config: PyTorch's PackedSequence path (packing is part of each call).
+        lengths = torch.tensor(linear_lengths(cfg)) if cfg.get("lengths") == "linear" else None
+        prep = (lambda t: pack_padded_sequence(t, lengths)) if lengths is not None else (lambda t: t)
         m.eval()
 
         def fwd():
             with torch.no_grad():
-                m(x, state)
+                m(prep(x), state)
 
         fwd_ms = median_ms(fwd, runs, fwd_warmup(runs), sync)
         m.train()
@@ -91,8 +101,8 @@ def main():
             xg.grad = None
             for s in sg:
                 s.grad = None
-            y, hy = m(xg, sg if lstm else sg[0])
-            loss = y.sum()
+            y, hy = m(prep(xg), sg if lstm else sg[0])
+            loss = (y.data if lengths is not None else y).sum()
             for s in (hy if lstm else (hy,)):
                 loss = loss + s.sum()
             loss.backward()
@@ -103,7 +113,7 @@ def main():
             del m, x, h0, state, xg, sg
             torch.cuda.empty_cache()
             continue
-        if onnx_dir:
+        if onnx_dir and lengths is None:
             m.eval()
             path = os.path.join(onnx_dir, cfg["name"] + ".onnx")
             if lstm:

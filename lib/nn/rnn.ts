@@ -8,8 +8,9 @@ import { DType, FloatDType, isDType, torchDTypeName } from '../dtype';
 import { CodedError, checkOptionKeys, describe, typeError } from '../errors';
 import { keep } from '../memory';
 import { outputSize, paramViews, rawCudnnForwardMs, rnnForward, rnnForwardAsync, rnnWeightLayout, RnnMode, RnnSpec, RnnState, ParamSlot } from '../ops/rnn';
-import { contiguous, squeeze, transpose, unsqueeze } from '../ops/shape';
+import { contiguous, indexSelect, squeeze, transpose, unsqueeze } from '../ops/shape';
 import { checkTensor, Tensor } from '../tensor';
+import { checkPackedSequence, PackedSequence } from './utils/packed-sequence';
 import { Module, moveParameter, pyFloat } from './module';
 import { checkRnnSizes, rnnAllocationError } from './rnn-limits';
 
@@ -418,26 +419,110 @@ export abstract class RNNBase<HState = Tensor> extends Module {
   }
 
   /**
+   * A PackedSequence's input brought to the kernel's layout: data (sum, H_in)
+   * contiguous, the batch sizes, and hx permuted to the sorted order as torch
+   * does (hx.index_select(1, sorted_indices)).
+   */
+  private preparePacked(input: PackedSequence, hx: unknown): { x: Tensor; state: RnnState; sizes: number[]; temps: Tensor[] } {
+    const where = this.typeName;
+    const lstm = this.mode === 'LSTM';
+    if (this.flat.isDisposed) throw new CodedError(`${where}.forward: the module was disposed`, 'ERR_CUDNN_RNN_DISPOSED');
+    const packed = checkPackedSequence(`${where}.forward`, 'input', input);
+    const data = packed.data;
+    if (data.ndim !== 2) throw new RangeError(`${where}: input must have 2 dimensions, got ${data.ndim}`);
+    if (data.shape[1] !== this.inputSize) throw new RangeError(`input.size(-1) must be equal to input_size. Expected ${this.inputSize}, got ${data.shape[1]}`);
+    if (data.dtype !== this.dtypeValue) {
+      throw new TypeError(`RNN input dtype (${torchDTypeName(data.dtype)}) does not match weight dtype (${torchDTypeName(this.dtypeValue)}). Convert input: input.to(${torchDTypeName(this.dtypeValue)}), or convert model: model.to(${torchDTypeName(data.dtype)})`);
+    }
+    if (data.device !== this.flat.device) {
+      throw new CodedError(`Input and parameter tensors are not at the same device, found input tensor at ${data.device} and parameter tensor at ${this.flat.device}`, 'ERR_CUDNN_RNN_DEVICE_MISMATCH');
+    }
+    const sizes = Array.from(packed.batchSizes.dataSync());
+    const batch = sizes[0];
+    const { h0, c0 } = this.readState(hx);
+    const temps: Tensor[] = [];
+    const fail = (err: Error): never => {
+      temps.forEach((t) => t.dispose());
+      throw err;
+    };
+    const layersDirs = this.numLayers * (this.bidirectional ? 2 : 1);
+    const prepareState = (t: Tensor | null, name: string, units: number, label: string): Tensor | null => {
+      if (t === null) return null;
+      const expected = [layersDirs, batch, units];
+      if (t.ndim !== 3 || t.shape.some((n, i) => n !== expected[i])) fail(new RangeError(`Expected ${label} size (${expected.join(', ')}), got [${t.shape.join(', ')}]`));
+      if (t.dtype !== this.dtypeValue) fail(new TypeError(`${name} dtype (${torchDTypeName(t.dtype)}) does not match weight dtype (${torchDTypeName(this.dtypeValue)})`));
+      if (t.device !== this.flat.device) {
+        fail(new CodedError(`Input and hidden tensors are not at the same device, found input tensor at ${data.device} and hidden tensor at ${t.device}`, 'ERR_CUDNN_RNN_DEVICE_MISMATCH'));
+      }
+      // The caller's batch order to the packed (sorted) one.
+      const sorted = packed.sortedIndices === null ? t : indexSelect(t, 1, packed.sortedIndices);
+      if (sorted !== t) temps.push(sorted);
+      const c = contiguous(sorted);
+      if (c !== sorted) temps.push(c);
+      return c;
+    };
+    const h = prepareState(h0, 'hx', outputSize(this.spec()), lstm ? 'hidden[0]' : 'hidden');
+    const c = lstm ? prepareState(c0, 'cx', this.hiddenSize, 'hidden[1]') : null;
+    checkDropout(this.dropout);
+    const x = contiguous(data);
+    if (x !== data) temps.push(x);
+    return { x, state: { hx: h, cx: c }, sizes, temps };
+  }
+
+  /** The packed output and hN/cN back in the caller's batch order (unsortedIndices). */
+  private finishPacked(input: PackedSequence, y: Tensor, hy: Tensor, cy: Tensor | null): [PackedSequence, HState] {
+    const unsort = (t: Tensor): Tensor => {
+      if (input.unsortedIndices === null) return t;
+      const u = indexSelect(t, 1, input.unsortedIndices);
+      t.dispose();
+      return u;
+    };
+    const hn = unsort(hy);
+    const cn = cy === null ? null : unsort(cy);
+    const out = new PackedSequence(y, input.batchSizes, input.sortedIndices, input.unsortedIndices);
+    return [out, (cn === null ? hn : [hn, cn]) as unknown as HState];
+  }
+
+  /**
    * Runs the network over a sequence. input: (L, N, H_in), or (N, L, H_in)
    * with batchFirst, or unbatched (L, H_in). RNN/GRU: hx (D*numLayers, N, H)
    * or (D*numLayers, H), zeros when omitted; returns [output, hN]. LSTM: hx
    * is [h0, c0] and it returns [output, [hN, cN]] (see nn.LSTM).
+   *
+   * A PackedSequence input gives a PackedSequence output (same batch sizes
+   * and indices) in one native call where step t computes only its
+   * batchSizes[t] running sequences; hx is in the caller's batch order and
+   * hN holds each sequence's state at its own last step (the reverse
+   * direction starts from each sequence's own end), as in torch.
    */
-  forward(input: Tensor, hx?: HState | null): [Tensor, HState] {
+  forward(input: PackedSequence, hx?: HState | null): [PackedSequence, HState];
+  forward(input: Tensor, hx?: HState | null): [Tensor, HState];
+  forward(input: Tensor | PackedSequence, hx?: HState | null): [Tensor | PackedSequence, HState] {
+    if (input instanceof PackedSequence) {
+      const { x, state, sizes, temps } = this.preparePacked(input, hx);
+      const [y, hy, cy] = rnnForward(this.spec(), x, state, this.flat, this.paramList, this.slots, { training: this.training, dropout: this.dropout, temps, batchSizes: sizes });
+      return this.finishPacked(input, y, hy, cy);
+    }
     const { x, state, unbatched, temps } = this.prepareInputs(input, hx);
     const [y, hy, cy] = rnnForward(this.spec(), x, state, this.flat, this.paramList, this.slots, { training: this.training, dropout: this.dropout, temps });
     return this.finishOutputs(y, hy, cy, unbatched);
   }
 
   /** forward() on a worker thread: the event loop keeps serving while it runs. */
-  async forwardAsync(input: Tensor, hx?: HState | null): Promise<[Tensor, HState]> {
+  async forwardAsync(input: PackedSequence, hx?: HState | null): Promise<[PackedSequence, HState]>;
+  async forwardAsync(input: Tensor, hx?: HState | null): Promise<[Tensor, HState]>;
+  async forwardAsync(input: Tensor | PackedSequence, hx?: HState | null): Promise<[Tensor | PackedSequence, HState]> {
+    if (input instanceof PackedSequence) {
+      const { x, state, sizes, temps } = this.preparePacked(input, hx);
+      const [y, hy, cy] = await rnnForwardAsync(this.spec(), x, state, this.flat, this.paramList, this.slots, { training: this.training, dropout: this.dropout, temps, batchSizes: sizes });
+      return this.finishPacked(input, y, hy, cy);
+    }
     const { x, state, unbatched, temps } = this.prepareInputs(input, hx);
     const [y, hy, cy] = await rnnForwardAsync(this.spec(), x, state, this.flat, this.paramList, this.slots, { training: this.training, dropout: this.dropout, temps });
     return this.finishOutputs(y, hy, cy, unbatched);
   }
 }
 
-/** torch.nn.RNN: h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu). */
 export class RNN extends RNNBase {
   readonly nonlinearity: 'tanh' | 'relu';
 

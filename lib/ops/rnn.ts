@@ -7,7 +7,7 @@ import { isGradEnabled } from '../autograd/grad-mode';
 import { native, NO_VIEW, RnnConfigArray, ViewArgs } from '../native';
 import { CodedError } from '../errors';
 import { Storage } from '../storage';
-import { contiguousStrides, Tensor } from '../tensor';
+import { contiguousStrides, shapeNumel, Tensor } from '../tensor';
 import { viewOf } from './shape';
 import { outputLike, record } from './util';
 
@@ -89,8 +89,8 @@ const SHARED_OUTPUT_BYTES = 64 * 1024;
 function outputPair(x: Tensor, yShape: number[], hyShape: number[], recorded: boolean): [Tensor, Tensor] {
   const item = ITEM_SIZE[x.dtype];
   // hy starts on a 256-byte boundary, as a block of its own would (cuDNN may use vector loads).
-  const hyOffset = Math.ceil((yShape[0] * yShape[1] * yShape[2] * item) / 256) * (256 / item);
-  const bytes = (hyOffset + hyShape[0] * hyShape[1] * hyShape[2]) * item;
+  const hyOffset = Math.ceil((shapeNumel(yShape) * item) / 256) * (256 / item);
+  const bytes = (hyOffset + shapeNumel(hyShape)) * item;
   if (recorded || bytes > SHARED_OUTPUT_BYTES) return [outputLike(x, yShape), outputLike(x, hyShape)];
   const storage = Storage.alloc(bytes, x.deviceObj, false);
   return [new Tensor(storage, yShape, contiguousStrides(yShape), 0, x.dtype), new Tensor(storage, hyShape, contiguousStrides(hyShape), hyOffset, x.dtype)];
@@ -98,7 +98,8 @@ function outputPair(x: Tensor, yShape: number[], hyShape: number[], recorded: bo
 
 interface Prepared {
   cfg: RnnConfigArray;
-  seqLen: number;
+  /** The step count, or a packed input's batch sizes (the native seqLen argument). */
+  seqLen: number | number[];
   batch: number;
   y: Tensor;
   hy: Tensor;
@@ -115,24 +116,27 @@ export interface RnnState {
   cx: Tensor | null;
 }
 
-function prepare(spec: RnnSpec, x: Tensor, state: RnnState, flat: Tensor, wantsReserve: boolean, dropout: number): Prepared {
+function prepare(spec: RnnSpec, x: Tensor, state: RnnState, flat: Tensor, wantsReserve: boolean, dropout: number, batchSizes: number[] | null = null): Prepared {
   // On a GPU the TF32 switch in force now is part of the config, so this
   // forward's backward runs the same cuDNN descriptor whatever happens to the switch.
   const base = configArray(spec);
   const cfg: RnnConfigArray = x.deviceObj.type === 'cuda' && native.cudaGetAllowTf32() ? withTf32(base) : base;
-  const [seqLen, batch] = x.shape;
+  // Packed input: x is (sum(batchSizes), I), step t's batchSizes[t] rows after step t-1's.
+  const [seqLen, batch] = batchSizes === null ? x.shape : [batchSizes.length, batchSizes[0]];
   const dirs = spec.bidirectional ? 2 : 1;
   const units = outputSize(spec);
+  const yShape = batchSizes === null ? [seqLen, batch, dirs * units] : [x.shape[0], dirs * units];
   // The kernel writes every element of y, hy and cy.
-  const [y, hy] = outputPair(x, [seqLen, batch, dirs * units], [spec.numLayers * dirs, batch, units], wantsReserve);
+  const [y, hy] = outputPair(x, yShape, [spec.numLayers * dirs, batch, units], wantsReserve);
   const cy = spec.mode === 'LSTM' ? outputLike(x, [spec.numLayers * dirs, batch, spec.hiddenSize]) : null;
   const device = x.deviceObj;
   // Not zero-filled: the training forward writes every part of the reserve
   // its backward reads (the CPU backend's header says whether dropout masks
   // were drawn; cuDNN owns its own), and a training step's reserve is tens of MB.
-  const reserve = wantsReserve ? outputLike(x, [native.rnnReserveNumel(cfg, seqLen, batch, deviceTypeCode(device), device.index, dropout)]) : null;
-  const args = [cfg, seqLen, batch, ...x._view(), ...view(state.hx), ...view(state.cx), ...flat._view(), ...y._view(), ...hy._view(), ...view(cy), ...view(reserve), dropout];
-  return { cfg, seqLen, batch, y, hy, cy, reserve, args, dropout };
+  const reserve = wantsReserve ? outputLike(x, [native.rnnReserveNumel(cfg, batchSizes ?? seqLen, batch, deviceTypeCode(device), device.index, dropout)]) : null;
+  const seqArg = batchSizes === null ? seqLen : batchSizes;
+  const args = [cfg, seqArg, batch, ...x._view(), ...view(state.hx), ...view(state.cx), ...flat._view(), ...y._view(), ...hy._view(), ...view(cy), ...view(reserve), dropout];
+  return { cfg, seqLen: seqArg, batch, y, hy, cy, reserve, args, dropout };
 }
 
 export interface RnnRunOptions {
@@ -145,6 +149,8 @@ export interface RnnRunOptions {
    * disposed with the node when a graph is recorded, else right away.
    */
   temps: Tensor[];
+  /** Packed input (a PackedSequence's batch sizes): x is (sum, I) and y (sum, D*R). */
+  batchSizes?: number[];
 }
 
 function needsReserve(spec: RnnSpec, gradNeeded: boolean, options: RnnRunOptions): boolean {
@@ -209,10 +215,12 @@ function settle(spec: RnnSpec, p: Prepared, x: Tensor, state: RnnState, flat: Te
  * and, LSTM only, state.cx: (L*D, N, H), contiguous or null for zeros (R =
  * outputSize(spec)); flat: the weight buffer whose views `params` are.
  * Returns [y (T, N, D*R), hy (L*D, N, R), cy (L*D, N, H) for an LSTM, else null].
+ * With options.batchSizes, x is packed (sum(batchSizes), I) in sorted order,
+ * y (sum(batchSizes), D*R), and hy each sequence's state at its last step.
  */
 export function rnnForward(spec: RnnSpec, x: Tensor, state: RnnState, flat: Tensor, params: Tensor[], slots: ParamSlot[], options: RnnRunOptions): [Tensor, Tensor, Tensor | null] {
   const gradNeeded = gradNeededFor(x, state, params);
-  const p = prepare(spec, x, state, flat, needsReserve(spec, gradNeeded, options), options.training ? options.dropout : 0);
+  const p = prepare(spec, x, state, flat, needsReserve(spec, gradNeeded, options), options.training ? options.dropout : 0, options.batchSizes ?? null);
   try {
     native.rnnForward(...p.args);
   } catch (err) {
@@ -226,7 +234,7 @@ export function rnnForward(spec: RnnSpec, x: Tensor, state: RnnState, flat: Tens
 /** The same computation on libuv's thread pool; storages stay alive until it settles. */
 export async function rnnForwardAsync(spec: RnnSpec, x: Tensor, state: RnnState, flat: Tensor, params: Tensor[], slots: ParamSlot[], options: RnnRunOptions): Promise<[Tensor, Tensor, Tensor | null]> {
   const gradNeeded = gradNeededFor(x, state, params);
-  const p = prepare(spec, x, state, flat, needsReserve(spec, gradNeeded, options), options.training ? options.dropout : 0);
+  const p = prepare(spec, x, state, flat, needsReserve(spec, gradNeeded, options), options.training ? options.dropout : 0, options.batchSizes ?? null);
   const pinned: Storage[] = [x, state.hx, state.cx, flat, p.y, p.hy, p.cy, p.reserve].filter((t): t is Tensor => t !== null).map((t) => t._storage);
   for (const s of pinned) s.retain();
   try {

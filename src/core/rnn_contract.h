@@ -68,6 +68,14 @@ struct ForwardArgs {
   void* cy = nullptr;        // out, LSTM: (layers*dirs, batch, hidden), or nullptr (not wanted)
   void* reserve = nullptr;   // out: reserve_numel elements; nullptr = inference (saves nothing)
   double dropout = 0.0;      // applied to every layer's output but the last, when reserve != nullptr
+  // Packed input (PyTorch's PackedSequence, cuDNN's SEQ_MAJOR_PACKED), or
+  // nullptr for the padded (seq_len, batch) layout. batch_sizes[t], t <
+  // seq_len, is non-increasing with batch_sizes[0] == batch: step t runs only
+  // the first batch_sizes[t] sequences. x, y (and dx, dy) then hold
+  // sum(batch_sizes) time-major rows; hx/hy keep (layers*dirs, batch, .),
+  // hy being each sequence's state at its own last step (the reverse
+  // direction starts there). The reserve keeps its padded size.
+  const int64_t* batch_sizes = nullptr;
 };
 
 struct BackwardArgs {
@@ -88,6 +96,7 @@ struct BackwardArgs {
   void* dcx = nullptr;            // out, LSTM, or nullptr when not needed
   void* dw = nullptr;             // out (overwritten, same layout as w), or nullptr
   double dropout = 0.0;           // as given to the training forward (cuDNN's descriptor must match)
+  const int64_t* batch_sizes = nullptr;  // as given to the forward (see ForwardArgs)
 };
 
 }  // namespace rnn

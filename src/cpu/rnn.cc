@@ -44,7 +44,9 @@ Status out_of_memory() {
 Status forward(const ForwardArgs& args) {
   CUDNN_RNN_RETURN_IF_ERROR(check_common(args.cfg, args.seq_len, args.batch));
   const detail::Dims d = detail::make_dims(args.cfg, args.seq_len, args.batch);
-  const int64_t tn = d.T * d.N;
+  if (args.batch_sizes && !detail::batch_sizes_sane(args.batch_sizes, d.T, d.N))
+    return invalid("batch_sizes must be non-increasing, start at batch and end >= 1");
+  const int64_t tn = detail::StepRows(args.batch_sizes, d.T, d.N).total();
   if (!present(args.x, tn * d.I)) return invalid("x is null");
   if (!present(args.w, weight_numel(args.cfg))) return invalid("w is null");
   if (!present(args.y, tn * d.D * d.R)) return invalid("y is null");
@@ -70,7 +72,9 @@ Status forward(const ForwardArgs& args) {
 Status backward(const BackwardArgs& args) {
   CUDNN_RNN_RETURN_IF_ERROR(check_common(args.cfg, args.seq_len, args.batch));
   const detail::Dims d = detail::make_dims(args.cfg, args.seq_len, args.batch);
-  const int64_t tn = d.T * d.N;
+  if (args.batch_sizes && !detail::batch_sizes_sane(args.batch_sizes, d.T, d.N))
+    return invalid("batch_sizes must be non-increasing, start at batch and end >= 1");
+  const int64_t tn = detail::StepRows(args.batch_sizes, d.T, d.N).total();
   if (!args.reserve) return invalid("backward needs the reserve of a training-mode forward");
   if (!present(args.x, tn * d.I)) return invalid("x is null");
   if (!present(args.w, weight_numel(args.cfg))) return invalid("w is null");

@@ -21,7 +21,8 @@ template <typename S>
 Status backward_impl(const BackwardArgs& args) {
   const Dims d = make_dims(args.cfg, args.seq_len, args.batch);
   const int64_t T = d.T, N = d.N, H = d.H, G = d.G, D = d.D, L = d.L;
-  const int64_t GH = G * H, TN = T * N, DH = D * H;
+  const StepRows st(args.batch_sizes, T, N);
+  const int64_t GH = G * H, TN = st.total(), DH = D * H;
   const bool gru = d.mode == Mode::Gru;
   const bool relu = d.mode == Mode::RnnRelu;
   // dG row width: GRU [da_r | da_z | dhn | da_n], RNN the pre-activation.
@@ -58,6 +59,8 @@ Status backward_impl(const BackwardArgs& args) {
   const size_t o_zero = plan.add<S>(N * H);
   const int64_t n_mid = std::min<int64_t>(L - 1, 2);
   const size_t o_mid = plan.add<S>(n_mid * TN * DH);
+  // Packed input: every row's previous hidden state gathered (for dW_hh).
+  const size_t o_hprev = plan.add<S>(st.packed() ? TN * H : 0);
   size_t o_prod[kMaxChunks], o_pack[kMaxChunks];
   int64_t ldp[kMaxChunks];
   for (int c = 0; c < n_chunks; ++c) {
@@ -72,6 +75,7 @@ Status backward_impl(const BackwardArgs& args) {
   S* sums = scratch.ptr<S>(o_sums);
   S* zero = scratch.ptr<S>(o_zero);
   S* mid = scratch.ptr<S>(o_mid);
+  S* hprev = scratch.ptr<S>(o_hprev);
   std::fill(zero, zero + N * H, S(0));
 
   // Gradient w.r.t. this layer's output (T, N, D*H); null means zeros.
@@ -105,44 +109,67 @@ Status backward_impl(const BackwardArgs& args) {
       S* total = dw ? step_sum + W : nullptr;
       if (s == 0) {
         if (packed) pack_nn<S>(GH, U, w + wo.w_hh + u0, H, pk);
-        for (int64_t row = 0; row < N; ++row) {
-          const S* src = dhy ? dhy + (l * D + dir) * N * H + row * H + u0 : zero;
-          std::copy(src, src + U, carry + row * H);
-        }
         if (total)
           for (int64_t b = 0; b < blocks; ++b) std::fill(total + b * H, total + b * H + U, S(0));
       } else {
-        const int64_t tp = dir == 0 ? T - s : s - 1;  // the step just done
-        const S* dgp = dg_all + dir * TN * W + tp * N * W;
-        if (packed) gemm_packed<S>(N, GH, dgp, W, pk, lp, prod, lp);
-        else gemm_nn_small<S>(N, U, GH, dgp, W, w + wo.w_hh + u0, H, prod, lp);
+        // dL/dh_prev of the step just done (tp) for its np rows.
+        const int64_t tp = dir == 0 ? T - s : s - 1;
+        const int64_t np = st.rows(tp);
+        const S* dgp = dg_all + dir * TN * W + st.at(tp) * W;
+        if (packed) gemm_packed<S>(np, GH, dgp, W, pk, lp, prod, lp);
+        else gemm_nn_small<S>(np, U, GH, dgp, W, w + wo.w_hh + u0, H, prod, lp);
+        // Rows of tp that started from hx: all at the forward walk's first
+        // step, else the reverse direction's rows past rows(tp+1).
+        const int64_t h0_from = dir == 0 ? (tp == 0 ? 0 : np) : st.rows(tp + 1);
+        if (dhx) {
+          S* dst = dhx + (l * D + dir) * N * H + u0;
+          for (int64_t row = h0_from; row < np; ++row)
+            for (int64_t j = 0; j < U; ++j)
+              dst[row * H + j] = carry[row * H + j] + prod[row * lp + j];
+        }
       }
-      if (s == T) {
-        S* dst = dhx + (l * D + dir) * N * H + u0;
-        for (int64_t row = 0; row < N; ++row)
-          for (int64_t j = 0; j < U; ++j)
-            dst[row * H + j] = carry[row * H + j] + prod[row * lp + j];
-        return;
-      }
+      if (s == T) return;
       const int64_t t = dir == 0 ? T - 1 - s : s;  // opposite to the forward walk
-      const S* dyt = dy ? dy + t * N * DH + dir * H + u0 : nullptr;
-      S* dgt = dg_all + dir * TN * W + t * N * W + u0;
+      const int64_t n = st.rows(t);
+      const int64_t row_t = st.at(t);
+      // Rows whose last forward step is t take dhy and no later gradient:
+      // the forward direction's rows past rows(t+1), all rows of the reverse
+      // direction's t = 0.
+      const int64_t fresh = s == 0 ? 0 : (dir == 0 ? st.rows(t + 1) : n);
+      for (int64_t row = fresh; row < n; ++row) {
+        const S* src = dhy ? dhy + (l * D + dir) * N * H + row * H + u0 : zero;
+        std::copy(src, src + U, carry + row * H);
+        if (s > 0) std::fill(prod + row * lp, prod + row * lp + U, S(0));
+      }
       if (step_sum)
         for (int64_t b = 0; b < blocks; ++b)
           std::fill(step_sum + b * H, step_sum + b * H + U, S(0));
       const S* pr = s > 0 ? prod : nullptr;
-      if (gru) {
-        // h_prev: hx (or zeros) at the first step of the forward walk.
-        const bool first = dir == 0 ? t == 0 : t == T - 1;
-        const S* hp = first ? (hx ? hx + (l * D + dir) * N * H : zero)
-                            : out + (dir == 0 ? t - 1 : t + 1) * N * DH + dir * H;
-        const S* save = reserve + ro.gates[dir] + t * N * 4 * H + u0;
-        gru_step_backward<S>(N, U, H, save, hp + u0, first ? H : DH, dyt, DH, carry, pr, lp, dgt,
-                             step_sum);
-      } else {
-        rnn_step_backward<S>(relu, N, U, H, out + t * N * DH + dir * H + u0, DH, dyt, DH, carry, pr,
-                             lp, dgt, step_sum);
-      }
+      // Rows [r0, r1) of step t whose previous state is hp (row stride ldh).
+      auto segment = [&](int64_t r0, int64_t r1, const S* hp, int64_t ldh) {
+        const int64_t m = r1 - r0;
+        if (m <= 0) return;
+        const int64_t row = row_t + r0;
+        const S* dyt = dy ? dy + row * DH + dir * H + u0 : nullptr;
+        S* dgt = dg_all + dir * TN * W + row * W + u0;
+        const S* prr = pr ? pr + r0 * lp : nullptr;
+        if (gru) {
+          const S* save = reserve + ro.gates[dir] + row * 4 * H + u0;
+          gru_step_backward<S>(m, U, H, save, hp + u0, ldh, dyt, DH, carry + r0 * H, prr, lp, dgt,
+                               step_sum);
+        } else {
+          rnn_step_backward<S>(relu, m, U, H, out + row * DH + dir * H + u0, DH, dyt, DH,
+                               carry + r0 * H, prr, lp, dgt, step_sum);
+        }
+      };
+      // Forward walk: rows continuing from the neighbouring step, then rows
+      // that started from hx (or zeros), as in rnn_forward.cc.
+      const bool first = dir == 0 ? t == 0 : t == T - 1;
+      const int64_t n_cont = first ? 0 : (dir == 0 ? n : st.rows(t + 1));
+      const int64_t tn = dir == 0 ? t - 1 : t + 1;
+      if (n_cont > 0) segment(0, n_cont, out + st.at(tn) * DH + dir * H, DH);
+      if (hx) segment(n_cont, n, hx + (l * D + dir) * N * H + n_cont * H, H);
+      else segment(n_cont, n, zero, 0);
       if (step_sum)
         for (int64_t b = 0; b < blocks; ++b)
           for (int64_t j = 0; j < U; ++j) total[b * H + j] += step_sum[b * H + j];
@@ -175,10 +202,28 @@ Status backward_impl(const BackwardArgs& args) {
       // dW_hh = sum_t dG_h[t]^T h_prev[t]. Steps whose previous state is in
       // the sequence form one product over (T-1)*N rows; the step that
       // started from hx adds its own term (none when hx is absent: zeros).
+      if (st.packed()) {
+        // Packed steps have no common row stride: gather each row's previous
+        // state (hx or zeros where it started), then one product.
+        for (int64_t t = 0; t < T; ++t) {
+          const int64_t n = st.rows(t);
+          const bool first = dir == 0 ? t == 0 : t == T - 1;
+          const int64_t n_cont = first ? 0 : (dir == 0 ? n : st.rows(t + 1));
+          const int64_t tn = dir == 0 ? t - 1 : t + 1;
+          S* dst = hprev + st.at(t) * H;
+          for (int64_t row = 0; row < n; ++row) {
+            const S* src = row < n_cont ? out + (st.at(tn) + row) * DH + dir * H
+                                        : (hx ? hx + (l * D + dir) * N * H + row * H : zero);
+            std::copy(src, src + H, dst + row * H);
+          }
+        }
+        gemm<S>(true, false, GH, H, TN, S(1), dg, W, hprev, H, S(0), dw_hh, H);
+      }
       const S* dg_inner = dir == 0 ? dg + N * W : dg;
       const S* h_inner = dir == 0 ? out + dir * H : out + N * DH + dir * H;
-      gemm<S>(true, false, GH, H, (T - 1) * N, S(1), dg_inner, W, h_inner, DH, S(0), dw_hh, H);
-      if (hx) {
+      if (!st.packed())
+        gemm<S>(true, false, GH, H, (T - 1) * N, S(1), dg_inner, W, h_inner, DH, S(0), dw_hh, H);
+      if (hx && !st.packed()) {
         const S* dg_first = dir == 0 ? dg : dg + (T - 1) * N * W;
         const S* h0 = hx + (l * D + dir) * N * H;
         gemm<S>(true, false, GH, H, N, S(1), dg_first, W, h0, H, S(1), dw_hh, H);

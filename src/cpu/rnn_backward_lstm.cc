@@ -25,7 +25,8 @@ template <typename S>
 Status lstm_backward_impl(const BackwardArgs& args) {
   const Dims d = make_dims(args.cfg, args.seq_len, args.batch);
   const int64_t T = d.T, N = d.N, H = d.H, P = d.P, R = d.R, G = d.G, D = d.D, L = d.L;
-  const int64_t GH = G * H, TN = T * N, DR = D * R;
+  const StepRows st(args.batch_sizes, T, N);
+  const int64_t GH = G * H, TN = st.total(), DR = D * R;
   const bool proj = P > 0;
   const int64_t sw = save_width(d);
   const bool packed = N > 4;  // as in the forward
@@ -71,6 +72,8 @@ Status lstm_backward_impl(const BackwardArgs& args) {
   const int64_t n_mid = std::min<int64_t>(L - 1, 2);
   const size_t o_mid = plan.add<S>(n_mid * TN * DR);
   const size_t o_dh = plan.add<S>(proj ? D * TN * P : 0);
+  // Packed input: every row's previous hidden state gathered (for dW_hh).
+  const size_t o_hprev = plan.add<S>(st.packed() ? TN * R : 0);
   size_t o_prod[kMaxChunks], o_pack[kMaxChunks], o_pack_hr[kMaxChunks];
   int64_t ldp[kMaxChunks];
   for (int c = 0; c < n_chunks; ++c) {
@@ -88,6 +91,7 @@ Status lstm_backward_impl(const BackwardArgs& args) {
   S* zero = scratch.ptr<S>(o_zero);
   S* mid = scratch.ptr<S>(o_mid);
   S* dh_all = scratch.ptr<S>(o_dh);
+  S* hprev = scratch.ptr<S>(o_hprev);
   std::fill(zero, zero + N * H, S(0));
 
   // Gradient w.r.t. this layer's output (T, N, D*R); null means zeros.
@@ -104,47 +108,65 @@ Status lstm_backward_impl(const BackwardArgs& args) {
     S* din = l == 0 ? static_cast<S*>(args.dx) : mid + ((l - 1) % 2) * TN * DR;
     if (l == 0 && !din && !dw && !dhx && !dcx) break;  // nothing left that anyone asked for
 
-    // Where step t's state came from: the previous cell state (cx or zeros
-    // at the first step of the forward walk), as rows with their stride.
-    auto prev_c = [&](int64_t dir, int64_t t, int64_t* ldc) -> const S* {
+    // Step t's rows [0, n_cont) continued from the neighbouring step of the
+    // forward walk, the rest of its n rows started from hx/cx (or zeros).
+    auto cont_rows = [&](int64_t dir, int64_t t) -> int64_t {
       const bool first = dir == 0 ? t == 0 : t == T - 1;
-      *ldc = first ? H : sw;
-      if (first) return cx ? cx + (l * D + dir) * N * H : zero;
-      return reserve + ro.gates[dir] + (dir == 0 ? t - 1 : t + 1) * N * sw + 4 * H;
+      return first ? 0 : (dir == 0 ? st.rows(t) : st.rows(t + 1));
     };
-    // First phase of a chunk: dL/dc starts from dcy, the bias sums from 0.
+    // Rows of step t whose last forward step it is (they take dhy/dcy and no
+    // later gradient): the forward direction's past rows(t+1), all of the
+    // reverse direction's t = 0.
+    auto fresh_from = [&](int64_t dir, int64_t s, int64_t t) -> int64_t {
+      return s == 0 ? 0 : (dir == 0 ? st.rows(t + 1) : st.rows(t));
+    };
+    // Rows of the step tp just done that started from hx: their dL/dh_prev
+    // is dhx (as in rnn_backward.cc).
+    auto h0_from = [&](int64_t dir, int64_t tp) -> int64_t {
+      return dir == 0 ? (tp == 0 ? 0 : st.rows(tp)) : st.rows(tp + 1);
+    };
+    // First phase of a chunk: the bias sums start from 0.
     auto start = [&](int64_t dir, int64_t u0, int64_t U) {
-      S* cc = carry_c_all + dir * N * H + u0;
-      for (int64_t row = 0; row < N; ++row) {
-        const S* src = dcy ? dcy + (l * D + dir) * N * H + row * H + u0 : zero;
-        std::copy(src, src + U, cc + row * H);
-      }
       if (dw) {
         S* total = sums + dir * 2 * GH + GH + u0;
         for (int64_t b = 0; b < G; ++b) std::fill(total + b * H, total + b * H + U, S(0));
       }
     };
-    // The elementwise pass of step s for a chunk, dL/dh' = dh + prod + dy.
+    // The elementwise pass of step s for a chunk, dL/dh' = dh + prod + dy,
+    // rows of dh/prod/dyt from step t's first row.
     auto gates = [&](int64_t s, int64_t dir, int64_t u0, int64_t U, S* dh, int64_t ldd,
                      const S* prod, int64_t lp, const S* dyt) {
       const int64_t t = dir == 0 ? T - 1 - s : s;
-      int64_t ldc;
-      const S* cp = prev_c(dir, t, &ldc);
+      const int64_t n = st.rows(t), row_t = st.at(t);
+      S* cc = carry_c_all + dir * N * H + u0;
+      for (int64_t row = fresh_from(dir, s, t); row < n; ++row) {
+        const S* src = dcy ? dcy + (l * D + dir) * N * H + row * H + u0 : zero;
+        std::copy(src, src + U, cc + row * H);
+      }
       S* step_sum = dw ? sums + dir * 2 * GH + u0 : nullptr;
       if (step_sum)
         for (int64_t b = 0; b < G; ++b) std::fill(step_sum + b * H, step_sum + b * H + U, S(0));
-      S* cc = carry_c_all + dir * N * H + u0;
-      lstm_step_backward<S>(N, U, H, reserve + ro.gates[dir] + t * N * sw + u0, sw, cp + u0, ldc,
-                            dh, ldd, prod, lp, dyt, DR, cc, dg_all + dir * TN * GH + t * N * GH + u0,
-                            step_sum);
+      auto segment = [&](int64_t r0, int64_t r1, const S* cp, int64_t ldc) {
+        if (r1 <= r0) return;
+        const int64_t row = row_t + r0;
+        lstm_step_backward<S>(r1 - r0, U, H, reserve + ro.gates[dir] + row * sw + u0, sw, cp + u0,
+                              ldc, dh + r0 * ldd, ldd, prod ? prod + r0 * lp : nullptr, lp,
+                              dyt ? dyt + r0 * DR : nullptr, DR, cc + r0 * H,
+                              dg_all + dir * TN * GH + row * GH + u0, step_sum);
+      };
+      const int64_t n_cont = cont_rows(dir, t);
+      const int64_t tn = dir == 0 ? t - 1 : t + 1;
+      if (n_cont > 0) segment(0, n_cont, reserve + ro.gates[dir] + st.at(tn) * sw + 4 * H, sw);
+      segment(n_cont, n, cx ? cx + (l * D + dir) * N * H + n_cont * H : zero, H);
       if (step_sum) {
         S* total = step_sum + GH;
         for (int64_t b = 0; b < G; ++b)
           for (int64_t j = 0; j < U; ++j) total[b * H + j] += step_sum[b * H + j];
       }
-      if (s == T - 1 && dcx) {
+      if (dcx) {
         S* dst = dcx + (l * D + dir) * N * H + u0;
-        for (int64_t row = 0; row < N; ++row) std::copy(cc + row * H, cc + row * H + U, dst + row * H);
+        for (int64_t row = n_cont; row < n; ++row)
+          std::copy(cc + row * H, cc + row * H + U, dst + row * H);
       }
     };
 
@@ -157,25 +179,28 @@ Status lstm_backward_impl(const BackwardArgs& args) {
       S* carry = carry_h_all + dir * N * R + u0;
       if (s == 0) {
         if (packed) pack_nn<S>(GH, U, w_hh + u0, R, pk);
-        for (int64_t row = 0; row < N; ++row) {
-          const S* src = dhy ? dhy + (l * D + dir) * N * R + row * R + u0 : zero;
-          std::copy(src, src + U, carry + row * R);
-        }
         start(dir, u0, U);
       } else {
         const int64_t tp = dir == 0 ? T - s : s - 1;  // the step just done
-        const S* dgp = dg_all + dir * TN * GH + tp * N * GH;
-        if (packed) gemm_packed<S>(N, GH, dgp, GH, pk, lp, prod, lp);
-        else gemm_nn_small<S>(N, U, GH, dgp, GH, w_hh + u0, R, prod, lp);
+        const int64_t np = st.rows(tp);
+        const S* dgp = dg_all + dir * TN * GH + st.at(tp) * GH;
+        if (packed) gemm_packed<S>(np, GH, dgp, GH, pk, lp, prod, lp);
+        else gemm_nn_small<S>(np, U, GH, dgp, GH, w_hh + u0, R, prod, lp);
+        if (dhx) {
+          S* dst = dhx + (l * D + dir) * N * R + u0;
+          for (int64_t row = h0_from(dir, tp); row < np; ++row)
+            for (int64_t j = 0; j < U; ++j)
+              dst[row * R + j] = carry[row * R + j] + prod[row * lp + j];
+        }
       }
-      if (s == T) {
-        S* dst = dhx + (l * D + dir) * N * R + u0;
-        for (int64_t row = 0; row < N; ++row)
-          for (int64_t j = 0; j < U; ++j) dst[row * R + j] = carry[row * R + j] + prod[row * lp + j];
-        return;
-      }
+      if (s == T) return;
       const int64_t t = dir == 0 ? T - 1 - s : s;
-      const S* dyt = dy ? dy + t * N * DR + dir * R + u0 : nullptr;
+      for (int64_t row = fresh_from(dir, s, t); row < st.rows(t); ++row) {
+        const S* src = dhy ? dhy + (l * D + dir) * N * R + row * R + u0 : zero;
+        std::copy(src, src + U, carry + row * R);
+        if (s > 0) std::fill(prod + row * lp, prod + row * lp + U, S(0));
+      }
+      const S* dyt = dy ? dy + st.at(t) * DR + dir * R + u0 : nullptr;
       gates(s, dir, u0, U, carry, R, s > 0 ? prod : nullptr, lp, dyt);
     };
 
@@ -188,10 +213,11 @@ Status lstm_backward_impl(const BackwardArgs& args) {
       if (ph % 2 == 1) {
         // dh~ = dh_t W_hr for this chunk's units, then the gate pass.
         const int64_t t = dir == 0 ? T - 1 - s : s;
-        const S* dht = dh_dir + t * N * P;
+        const S* dht = dh_dir + st.at(t) * P;
         const int64_t lp = ldp[c];
-        if (packed) gemm_packed<S>(N, P, dht, P, scratch.ptr<S>(o_pack_hr[c]), lp, prod, lp);
-        else gemm_nn_small<S>(N, U, P, dht, P, w + wo.w_hr + u0, H, prod, lp);
+        const int64_t n = st.rows(t);
+        if (packed) gemm_packed<S>(n, P, dht, P, scratch.ptr<S>(o_pack_hr[c]), lp, prod, lp);
+        else gemm_nn_small<S>(n, U, P, dht, P, w + wo.w_hr + u0, H, prod, lp);
         gates(s, dir, u0, U, prod, lp, nullptr, 0, nullptr);
         return;
       }
@@ -200,38 +226,35 @@ Status lstm_backward_impl(const BackwardArgs& args) {
         start(dir, u0, U);
       }
       // This chunk's slice of h's units: dh_t = dy_t + (dhy | dG_{t+1} W_hh),
-      // or dhx = dG_first W_hh after the last step.
+      // or dhx = dG W_hh for the rows that started from hx.
       const int64_t q0 = pj0[c], qc = pj1[c] - pj0[c];
       if (qc == 0) return;
       const S* w_hh = w + wo.w_hh + q0;
       S* pk = scratch.ptr<S>(o_pack[c]);
       const int64_t lq = round_nr(qc);
       if (s == 0 && packed) pack_nn<S>(GH, qc, w_hh, R, pk);
-      const S* src;
-      int64_t lds;
-      if (s == 0) {
-        src = dhy ? dhy + (l * D + dir) * N * R + q0 : zero;
-        lds = dhy ? R : 0;
-      } else {
+      if (s > 0) {
         const int64_t tp = dir == 0 ? T - s : s - 1;
-        const S* dgp = dg_all + dir * TN * GH + tp * N * GH;
-        if (packed) gemm_packed<S>(N, GH, dgp, GH, pk, lq, prod, lq);
-        else gemm_nn_small<S>(N, qc, GH, dgp, GH, w_hh, R, prod, lq);
-        src = prod;
-        lds = lq;
+        const int64_t np = st.rows(tp);
+        const S* dgp = dg_all + dir * TN * GH + st.at(tp) * GH;
+        if (packed) gemm_packed<S>(np, GH, dgp, GH, pk, lq, prod, lq);
+        else gemm_nn_small<S>(np, qc, GH, dgp, GH, w_hh, R, prod, lq);
+        if (dhx) {
+          S* dst = dhx + (l * D + dir) * N * R + q0;
+          for (int64_t row = h0_from(dir, tp); row < np; ++row)
+            std::copy(prod + row * lq, prod + row * lq + qc, dst + row * R);
+        }
       }
-      if (s == T) {
-        S* dst = dhx + (l * D + dir) * N * R + q0;
-        for (int64_t row = 0; row < N; ++row) std::copy(src + row * lds, src + row * lds + qc, dst + row * R);
-        return;
-      }
+      if (s == T) return;
       const int64_t t = dir == 0 ? T - 1 - s : s;
-      S* dst = dh_dir + t * N * P + q0;
-      for (int64_t row = 0; row < N; ++row) {
-        const S* a = src + row * lds;
+      const int64_t n = st.rows(t), fresh = fresh_from(dir, s, t);
+      S* dst = dh_dir + st.at(t) * P + q0;
+      for (int64_t row = 0; row < n; ++row) {
+        const S* a = row >= fresh ? (dhy ? dhy + (l * D + dir) * N * R + row * R + q0 : zero)
+                                  : prod + row * lq;
         S* o = dst + row * P;
         if (dy) {
-          const S* b = dy + t * N * DR + row * DR + dir * R + q0;
+          const S* b = dy + (st.at(t) + row) * DR + dir * R + q0;
           for (int64_t j = 0; j < qc; ++j) o[j] = a[j] + b[j];
         } else {
           std::copy(a, a + qc, o);
@@ -255,10 +278,26 @@ Status lstm_backward_impl(const BackwardArgs& args) {
       // dW_hh = sum_t dG[t]^T h_prev[t]: the steps whose previous state is in
       // the sequence in one product, then the one that started from hx.
       S* dw_hh = dw + wo.w_hh;
-      const S* dg_inner = dir == 0 ? dg + N * GH : dg;
-      const S* h_inner = dir == 0 ? out + dir * R : out + N * DR + dir * R;
-      gemm<S>(true, false, GH, R, (T - 1) * N, S(1), dg_inner, GH, h_inner, DR, S(0), dw_hh, R);
-      if (hx) {
+      if (st.packed()) {
+        // Packed steps have no common row stride: gather each row's previous
+        // state (hx or zeros where it started), then one product.
+        for (int64_t t = 0; t < T; ++t) {
+          const int64_t n = st.rows(t), n_cont = cont_rows(dir, t);
+          const int64_t tn = dir == 0 ? t - 1 : t + 1;
+          S* dsth = hprev + st.at(t) * R;
+          for (int64_t row = 0; row < n; ++row) {
+            const S* src = row < n_cont ? out + (st.at(tn) + row) * DR + dir * R
+                                        : (hx ? hx + (l * D + dir) * N * R + row * R : zero);
+            std::copy(src, src + R, dsth + row * R);
+          }
+        }
+        gemm<S>(true, false, GH, R, TN, S(1), dg, GH, hprev, R, S(0), dw_hh, R);
+      } else {
+        const S* dg_inner = dir == 0 ? dg + N * GH : dg;
+        const S* h_inner = dir == 0 ? out + dir * R : out + N * DR + dir * R;
+        gemm<S>(true, false, GH, R, (T - 1) * N, S(1), dg_inner, GH, h_inner, DR, S(0), dw_hh, R);
+      }
+      if (hx && !st.packed()) {
         const S* dg_first = dir == 0 ? dg : dg + (T - 1) * N * GH;
         gemm<S>(true, false, GH, R, N, S(1), dg_first, GH, hx + (l * D + dir) * N * R, R, S(1), dw_hh, R);
       }

@@ -30,7 +30,8 @@ template <typename S>
 Status forward_impl(const ForwardArgs& args) {
   const Dims d = make_dims(args.cfg, args.seq_len, args.batch);
   const int64_t T = d.T, N = d.N, H = d.H, G = d.G, D = d.D, L = d.L;
-  const int64_t GH = G * H, TN = T * N, DH = D * H;
+  const StepRows st(args.batch_sizes, T, N);
+  const int64_t GH = G * H, TN = st.total(), DH = D * H;
   const bool gru = d.mode == Mode::Gru;
   const bool relu = d.mode == Mode::RnnRelu;
   const bool training = args.reserve != nullptr;
@@ -109,7 +110,10 @@ Status forward_impl(const ForwardArgs& args) {
       else gemm<S>(false, true, TN, GH, I, S(1), in, I, w_ih, I, S(0), gi, GH);
     }
 
-    // Phase s is time step s (the reverse direction's t = T-1-s).
+    // Phase s is time step s (the reverse direction's t = T-1-s). Step t
+    // runs its first n = rows(t) rows: those that ran the step before in the
+    // walk (all of them forward; the reverse direction's first rows(t+1))
+    // continue from it, the rest start from hx (or zeros).
     auto task = [&](int64_t s, int c) {
       const int64_t dir = chunks[c].dir, u0 = chunks[c].u0, U = chunks[c].units;
       const WeightOffsets wo = weight_offsets(d, l, dir);
@@ -119,43 +123,53 @@ Status forward_impl(const ForwardArgs& args) {
       const S* b_ih = (d.bias ? w + wo.b_ih : zero) + u0;
       const S* b_hh = (d.bias ? w + wo.b_hh : zero) + u0;
       const int64_t t = dir == 0 ? s : T - 1 - s;
-      // The previous hidden state: hx (or none) first, then this direction's
-      // own output at the neighbouring step (row stride D*H).
-      const S* hp = hx ? hx + (l * D + dir) * N * H : nullptr;
-      int64_t ldh = H;
-      if (s > 0) {
-        hp = out + (dir == 0 ? t - 1 : t + 1) * N * DH + dir * H;
-        ldh = DH;
-      }
+      const int64_t n = st.rows(t);
+      const int64_t n_cont = s == 0 ? 0 : (dir == 0 ? n : st.rows(t + 1));
+      const int64_t row_t = st.at(t);
       S* prod = scratch.ptr<S>(o_prod[c]);
       const int64_t lp = ldp[c];
-      if (!hp) {
-        std::fill(prod, prod + N * lp, S(0));  // h0 = 0: no product to compute
-        hp = zero;
-        ldh = 0;
-      } else if (packed) {
-        gemm_packed<S>(N, H, hp, ldh, pk, lp, prod, lp);
-      } else if (U == H) {
-        gemm_nt_small<S>(N, GH, H, hp, ldh, w_hh, H, prod, lp);
-      } else {
-        for (int64_t g = 0; g < G; ++g)
-          gemm_nt_small<S>(N, U, H, hp, ldh, w_hh + (g * H + u0) * H, H, prod + g * U, lp);
-      }
-      S* git = gi_all + dir * TN * GH + t * N * GH + u0;
-      S* o = out + t * N * DH + dir * H + u0;
-      S* o2 = out2 ? out2 + t * N * DH + dir * H + u0 : nullptr;
-      if (gru) {
-        S* save = training ? reserve + ro.gates[dir] + t * N * 4 * H + u0 : nullptr;
-        gru_step_forward<S>(N, U, H, git, GH, prod, lp, b_ih, b_hh, hp + u0, ldh, o, DH, o2, DH,
-                            save);
-      } else {
-        rnn_step_forward<S>(relu, N, U, git, GH, prod, lp, b_ih, b_hh, o, DH, o2, DH);
-      }
-      if (s == T - 1 && hy) {
-        // Final state: the forward direction ends at T-1, the reverse at 0.
+      // Rows [r0, r1) of step t, all starting from hp (row stride ldh).
+      auto segment = [&](int64_t r0, int64_t r1, const S* hp, int64_t ldh) {
+        const int64_t m = r1 - r0;
+        if (m <= 0) return;
+        S* pr = prod + r0 * lp;
+        if (!hp) {
+          std::fill(pr, pr + m * lp, S(0));  // h0 = 0: no product to compute
+          hp = zero;
+          ldh = 0;
+        } else if (packed) {
+          gemm_packed<S>(m, H, hp, ldh, pk, lp, pr, lp);
+        } else if (U == H) {
+          gemm_nt_small<S>(m, GH, H, hp, ldh, w_hh, H, pr, lp);
+        } else {
+          for (int64_t g = 0; g < G; ++g)
+            gemm_nt_small<S>(m, U, H, hp, ldh, w_hh + (g * H + u0) * H, H, pr + g * U, lp);
+        }
+        const int64_t row = row_t + r0;
+        S* git = gi_all + dir * TN * GH + row * GH + u0;
+        S* o = out + row * DH + dir * H + u0;
+        S* o2 = out2 ? out2 + row * DH + dir * H + u0 : nullptr;
+        if (gru) {
+          S* save = training ? reserve + ro.gates[dir] + row * 4 * H + u0 : nullptr;
+          gru_step_forward<S>(m, U, H, git, GH, pr, lp, b_ih, b_hh, hp + u0, ldh, o, DH, o2, DH,
+                              save);
+        } else {
+          rnn_step_forward<S>(relu, m, U, git, GH, pr, lp, b_ih, b_hh, o, DH, o2, DH);
+        }
+      };
+      // This direction's own output at the neighbouring step (row stride D*H).
+      const int64_t tp = dir == 0 ? t - 1 : t + 1;
+      if (n_cont > 0) segment(0, n_cont, out + st.at(tp) * DH + dir * H, DH);
+      const S* h0 = hx ? hx + (l * D + dir) * N * H + n_cont * H : nullptr;
+      segment(n_cont, n, h0, H);
+      // Final states of the rows that end here: the forward direction's
+      // rows past rows(t+1) (all at T-1), the reverse direction's at t = 0.
+      const int64_t f0 = dir == 0 ? st.rows(t + 1) : (t == 0 ? 0 : n);
+      if (hy) {
         S* dst = hy + (l * D + dir) * N * H + u0;
-        for (int64_t row = 0; row < N; ++row)
-          std::copy(o + row * DH, o + row * DH + U, dst + row * H);
+        for (int64_t row = f0; row < n; ++row)
+          std::copy(out + (row_t + row) * DH + dir * H + u0,
+                    out + (row_t + row) * DH + dir * H + u0 + U, dst + row * H);
       }
     };
     if (N > 0) team.run_phases(T, n_chunks, task);

@@ -23,7 +23,8 @@ template <typename S>
 Status lstm_forward_impl(const ForwardArgs& args) {
   const Dims d = make_dims(args.cfg, args.seq_len, args.batch);
   const int64_t T = d.T, N = d.N, H = d.H, P = d.P, R = d.R, G = d.G, D = d.D, L = d.L;
-  const int64_t GH = G * H, TN = T * N, DR = D * R;
+  const StepRows st(args.batch_sizes, T, N);
+  const int64_t GH = G * H, TN = st.total(), DR = D * R;
   const bool proj = P > 0;
   const bool training = args.reserve != nullptr;
   const double p = (training && L > 1) ? args.dropout : 0.0;
@@ -120,8 +121,15 @@ Status lstm_forward_impl(const ForwardArgs& args) {
       const int64_t dir = chunks[c].dir, u0 = chunks[c].u0, U = chunks[c].units;
       const WeightOffsets wo = weight_offsets(d, l, dir);
       const int64_t t = dir == 0 ? s : T - 1 - s;
+      // Step t runs its first n rows; the first n_cont continue from the
+      // step before in the walk, the rest start from hx/cx (rnn_forward.cc).
+      const int64_t n = st.rows(t);
+      const int64_t n_cont = s == 0 ? 0 : (dir == 0 ? n : st.rows(t + 1));
+      const int64_t row_t = st.at(t);
+      // Rows [f0, n) end here: their final states go to hy/cy.
+      const int64_t f0 = dir == 0 ? st.rows(t + 1) : (t == 0 ? 0 : n);
       S* prod = scratch.ptr<S>(o_prod[c]);
-      S* save_t = training ? reserve + ro.gates[dir] + t * N * sw : nullptr;
+      S* save_t = training ? reserve + ro.gates[dir] + row_t * sw : nullptr;
 
       if (proj_phase) {
         const int64_t q0 = pj0[c], qc = pj1[c] - pj0[c];
@@ -132,16 +140,16 @@ Status lstm_forward_impl(const ForwardArgs& args) {
         const S* hf = training ? save_t + 6 * H : hfull + dir * N * H;
         const int64_t ldhf = training ? sw : H;
         const int64_t lq = round_nr(qc);
-        if (packed) gemm_packed<S>(N, H, hf, ldhf, pk, lq, prod, lq);
-        else gemm_nt_small<S>(N, qc, H, hf, ldhf, w_hr, H, prod, lq);
-        S* o = out + t * N * DR + dir * R + q0;
-        S* o2 = out2 ? out2 + t * N * DR + dir * R + q0 : nullptr;
-        S* fin = s == T - 1 && hy ? hy + (l * D + dir) * N * R + q0 : nullptr;
-        for (int64_t row = 0; row < N; ++row) {
+        if (packed) gemm_packed<S>(n, H, hf, ldhf, pk, lq, prod, lq);
+        else gemm_nt_small<S>(n, qc, H, hf, ldhf, w_hr, H, prod, lq);
+        S* o = out + row_t * DR + dir * R + q0;
+        S* o2 = out2 ? out2 + row_t * DR + dir * R + q0 : nullptr;
+        S* fin = hy ? hy + (l * D + dir) * N * R + q0 : nullptr;
+        for (int64_t row = 0; row < n; ++row) {
           const S* src = prod + row * lq;
           std::copy(src, src + qc, o + row * DR);
           if (o2) std::copy(src, src + qc, o2 + row * DR);
-          if (fin) std::copy(src, src + qc, fin + row * R);
+          if (fin && row >= f0) std::copy(src, src + qc, fin + row * R);
         }
         return;
       }
@@ -151,41 +159,9 @@ Status lstm_forward_impl(const ForwardArgs& args) {
       if (s == 0 && packed) pack_nt<S>(R, G, U, w_hh + u0 * R, R, H, pk);
       const S* b_ih = (d.bias ? w + wo.b_ih : zero) + u0;
       const S* b_hh = (d.bias ? w + wo.b_hh : zero) + u0;
-      // The previous hidden state: hx (or none) first, then this direction's
-      // own output at the neighbouring step (row stride D*R).
       const int64_t tp = dir == 0 ? t - 1 : t + 1;
-      const S* hp = hx ? hx + (l * D + dir) * N * R : nullptr;
-      int64_t ldh = R;
-      if (s > 0) {
-        hp = out + tp * N * DR + dir * R;
-        ldh = DR;
-      }
       const int64_t lp = ldp[c];
-      if (!hp) {
-        std::fill(prod, prod + N * lp, S(0));  // h0 = 0: no product to compute
-      } else if (packed) {
-        gemm_packed<S>(N, R, hp, ldh, pk, lp, prod, lp);
-      } else if (U == H) {
-        gemm_nt_small<S>(N, GH, R, hp, ldh, w_hh, R, prod, lp);
-      } else {
-        for (int64_t g = 0; g < G; ++g)
-          gemm_nt_small<S>(N, U, R, hp, ldh, w_hh + (g * H + u0) * R, R, prod + g * U, lp);
-      }
-      // The previous cell state: cx (or zeros) first, then the step before's
-      // (in the reserve in training, else the running state updated in place).
-      const S* cp;
-      int64_t ldc = H;
       S* cs = cstate + dir * N * H + u0;
-      if (s == 0) {
-        cp = cx ? cx + (l * D + dir) * N * H : zero;
-      } else if (training) {
-        cp = reserve + ro.gates[dir] + tp * N * sw + 4 * H;
-        ldc = sw;
-      } else {
-        cp = cstate + dir * N * H;
-      }
-      S* cfin = s == T - 1 && cy ? cy + (l * D + dir) * N * H + u0 : nullptr;
-      S* git = gi_all + dir * TN * GH + t * N * GH + u0;
       S* o;
       int64_t ldo;
       S* o2 = nullptr;
@@ -193,16 +169,53 @@ Status lstm_forward_impl(const ForwardArgs& args) {
         o = training ? save_t + 6 * H + u0 : hfull + dir * N * H + u0;
         ldo = training ? sw : H;
       } else {
-        o = out + t * N * DR + dir * R + u0;
+        o = out + row_t * DR + dir * R + u0;
         ldo = DR;
-        if (out2) o2 = out2 + t * N * DR + dir * R + u0;
+        if (out2) o2 = out2 + row_t * DR + dir * R + u0;
       }
-      lstm_step_forward<S>(N, U, H, git, GH, prod, lp, b_ih, b_hh, cp + u0, ldc, cs, H, cfin, H, o,
-                           ldo, o2, DR, save_t ? save_t + u0 : nullptr, sw);
-      if (!proj && s == T - 1 && hy) {
-        // Final state: the forward direction ends at T-1, the reverse at 0.
+      // Rows [r0, r1) from the previous hidden state hp (row stride ldh,
+      // null: zeros) and cell state cp (row stride ldc).
+      auto segment = [&](int64_t r0, int64_t r1, const S* hp, int64_t ldh, const S* cp,
+                         int64_t ldc) {
+        const int64_t m = r1 - r0;
+        if (m <= 0) return;
+        S* pr = prod + r0 * lp;
+        if (!hp) {
+          std::fill(pr, pr + m * lp, S(0));  // h0 = 0: no product to compute
+        } else if (packed) {
+          gemm_packed<S>(m, R, hp, ldh, pk, lp, pr, lp);
+        } else if (U == H) {
+          gemm_nt_small<S>(m, GH, R, hp, ldh, w_hh, R, pr, lp);
+        } else {
+          for (int64_t g = 0; g < G; ++g)
+            gemm_nt_small<S>(m, U, R, hp, ldh, w_hh + (g * H + u0) * R, R, pr + g * U, lp);
+        }
+        S* git = gi_all + dir * TN * GH + (row_t + r0) * GH + u0;
+        lstm_step_forward<S>(m, U, H, git, GH, pr, lp, b_ih, b_hh, cp + u0, ldc, cs + r0 * H, H,
+                             nullptr, H, o + r0 * ldo, ldo, o2 ? o2 + r0 * DR : nullptr, DR,
+                             save_t ? save_t + r0 * sw + u0 : nullptr, sw);
+      };
+      // Continuing rows: this direction's own output at the neighbouring step
+      // (row stride D*R) and the cell state saved there (training) or
+      // updated in place (inference).
+      if (n_cont > 0) {
+        const S* cp = training ? reserve + ro.gates[dir] + st.at(tp) * sw + 4 * H
+                               : cstate + dir * N * H;
+        segment(0, n_cont, out + st.at(tp) * DR + dir * R, DR, cp, training ? sw : H);
+      }
+      segment(n_cont, n, hx ? hx + (l * D + dir) * N * R + n_cont * R : nullptr, R,
+              cx ? cx + (l * D + dir) * N * H + n_cont * H : zero, H);
+      // Final states of the rows that end at this step.
+      if (cy) {
+        const S* c_new = training ? save_t + 4 * H + u0 : cs;
+        const int64_t ld = training ? sw : H;
+        S* dst = cy + (l * D + dir) * N * H + u0;
+        for (int64_t row = f0; row < n; ++row)
+          std::copy(c_new + row * ld, c_new + row * ld + U, dst + row * H);
+      }
+      if (!proj && hy) {
         S* dst = hy + (l * D + dir) * N * R + u0;
-        for (int64_t row = 0; row < N; ++row)
+        for (int64_t row = f0; row < n; ++row)
           std::copy(o + row * DR, o + row * DR + U, dst + row * R);
       }
     };

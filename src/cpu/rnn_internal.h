@@ -12,6 +12,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "rnn.h"
 
@@ -40,6 +41,24 @@ Dims make_dims(const Config& cfg, int64_t seq_len, int64_t batch);
 // A known mode, positive sizes, and element counts far from int64 overflow.
 bool config_sane(const Config& cfg);
 bool shape_sane(const Config& cfg, int64_t seq_len, int64_t batch);  // + T >= 1, N >= 0
+
+// Rows of each time step: all N of the padded layout, or batch_sizes[t] of
+// packed input, where step t's rows start at row at(t) of x and y.
+class StepRows {
+ public:
+  StepRows(const int64_t* batch_sizes, int64_t T, int64_t N);
+  int64_t rows(int64_t t) const { return t < 0 || t >= T_ ? 0 : (bs_ ? bs_[t] : N_); }
+  int64_t at(int64_t t) const { return bs_ ? off_[static_cast<size_t>(t)] : t * N_; }
+  int64_t total() const { return at(T_); }
+  bool packed() const { return bs_ != nullptr; }
+
+ private:
+  const int64_t* bs_;
+  int64_t T_, N_;
+  std::vector<int64_t> off_;  // T+1 prefix sums (packed only)
+};
+// batch_sizes valid for (T, N): non-increasing, [0] == N, [T-1] >= 1.
+bool batch_sizes_sane(const int64_t* batch_sizes, int64_t T, int64_t N);
 
 // ---- Flat weight buffer (PyTorch's registration order, see rnn.h) ----------
 

@@ -74,6 +74,7 @@ constexpr ForwardMode kFwdModeTraining = 1;
 
 using RNNDataLayout = int;  // cudnnRNNDataLayout_t
 constexpr RNNDataLayout kSeqMajorUnpacked = 0;
+constexpr RNNDataLayout kSeqMajorPacked = 1;
 
 using WgradMode = int;  // cudnnWgradMode_t
 constexpr WgradMode kWgradModeAdd = 0;

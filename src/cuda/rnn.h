@@ -32,7 +32,9 @@ using ::cudnn_rnn::rnn::ParamSlot;
 Status weight_layout(int device, const Config& cfg, std::vector<ParamSlot>* slots, int64_t* numel);
 // Elements (of cfg.dtype) the training-mode forward's reserve space needs
 // with this dropout (cuDNN keeps its masks there).
-Status reserve_numel(int device, const Config& cfg, int64_t seq_len, int64_t batch, double dropout, int64_t* numel);
+// batch_sizes: a packed input's (ForwardArgs::batch_sizes), or nullptr.
+Status reserve_numel(int device, const Config& cfg, int64_t seq_len, int64_t batch, double dropout, int64_t* numel,
+                     const int64_t* batch_sizes = nullptr);
 
 Status forward(int device, const ForwardArgs& args);
 // args.y is required; dx, dhx and dw may each be null (not wanted).

@@ -18,8 +18,10 @@ Status weight_layout(Device device, const Config& cfg, std::vector<ParamSlot>* s
   return Status::Ok();
 }
 
-Status reserve_numel(Device device, const Config& cfg, int64_t seq_len, int64_t batch, double dropout, int64_t* numel) {
-  if (on_gpu(device)) return cuda::rnn::reserve_numel(device.index, cfg, seq_len, batch, dropout, numel);
+Status reserve_numel(Device device, const Config& cfg, int64_t seq_len, int64_t batch, double dropout, int64_t* numel,
+                     const int64_t* batch_sizes) {
+  if (on_gpu(device)) return cuda::rnn::reserve_numel(device.index, cfg, seq_len, batch, dropout, numel, batch_sizes);
+  // The CPU reserve keeps its padded size for packed input (rnn_contract.h).
   *numel = cpu::rnn::reserve_numel(cfg, seq_len, batch);
   return Status::Ok();
 }

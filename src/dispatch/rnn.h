@@ -22,7 +22,9 @@ using ::cudnn_rnn::rnn::ParamSlot;
 // backend: our packed layout on the CPU, cuDNN's weight space on a GPU.
 Status weight_layout(Device device, const Config& cfg, std::vector<ParamSlot>* slots, int64_t* numel);
 // `dropout` as the training forward will get it (cuDNN's reserve holds its masks).
-Status reserve_numel(Device device, const Config& cfg, int64_t seq_len, int64_t batch, double dropout, int64_t* numel);
+// batch_sizes: a packed input's (ForwardArgs::batch_sizes), or nullptr.
+Status reserve_numel(Device device, const Config& cfg, int64_t seq_len, int64_t batch, double dropout, int64_t* numel,
+                     const int64_t* batch_sizes = nullptr);
 Status forward(Device device, const ForwardArgs& args);
 Status backward(Device device, const BackwardArgs& args);
 

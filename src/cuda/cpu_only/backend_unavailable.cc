@@ -54,7 +54,7 @@ Status weight_layout(int, const Config&, std::vector<ParamSlot>* slots, int64_t*
   *numel = 0;
   return unavailable();
 }
-Status reserve_numel(int, const Config&, int64_t, int64_t, double, int64_t* numel) {
+Status reserve_numel(int, const Config&, int64_t, int64_t, double, int64_t* numel, const int64_t*) {
   *numel = 0;
   return unavailable();
 }

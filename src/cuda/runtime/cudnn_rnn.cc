@@ -36,8 +36,26 @@ Status check_dropout(double p) {
   return Status::Ok();
 }
 
+// Rows of x/y: seq_len * batch, or sum(batch_sizes) for packed input.
+int64_t packed_rows(const int64_t* batch_sizes, int64_t seq_len, int64_t batch) {
+  if (batch_sizes == nullptr) return seq_len * batch;
+  int64_t rows = 0;
+  for (int64_t t = 0; t < seq_len; ++t) rows += batch_sizes[t];
+  return rows;
+}
+
+// Packed input: cuDNN's packed layout wants the lengths longest first, so
+// the batch sizes must be non-increasing from `batch` down to >= 1.
+Status check_batch_sizes(const int64_t* batch_sizes, int64_t seq_len, int64_t batch) {
+  if (batch_sizes == nullptr) return Status::Ok();
+  bool ok = batch_sizes[0] == batch && batch_sizes[seq_len - 1] >= 1;
+  for (int64_t t = 1; ok && t < seq_len; ++t) ok = batch_sizes[t] <= batch_sizes[t - 1];
+  return ok ? Status::Ok() : invalid("batch_sizes must be non-increasing, start at batch and end >= 1");
+}
+
 Status check_forward(const ForwardArgs& a) {
   CUDNN_RNN_RETURN_IF_ERROR(check_shape(a.cfg, a.seq_len, a.batch));
+  CUDNN_RNN_RETURN_IF_ERROR(check_batch_sizes(a.batch_sizes, a.seq_len, a.batch));
   CUDNN_RNN_RETURN_IF_ERROR(check_dropout(a.dropout));
   if (a.w == nullptr) return invalid("w is null");
   if (a.batch > 0 && a.x == nullptr) return invalid("x is null");
@@ -56,15 +74,15 @@ struct Prepared {
 // buffer has reserve_numel() elements: cuDNN is told the size this
 // descriptor needs, which must fit in it.
 Status prepare(DeviceContext& ctx, const Config& cfg, int64_t seq_len, int64_t batch, double dropout, bool training,
-               Prepared* p) {
+               Prepared* p, const int64_t* batch_sizes) {
   CUDNN_RNN_RETURN_IF_ERROR(open_session(ctx, &p->s));
   p->training = training;
   const float drop = effective_dropout(cfg, training, dropout);
-  const Key key = make_key(p->s, cfg, seq_len, batch, drop, math_type(cfg), training);
+  const Key key = make_key(p->s, cfg, seq_len, batch, drop, math_type(cfg), training, batch_sizes);
   CUDNN_RNN_RETURN_IF_ERROR(acquire_entry(p->s, key, &p->e));
   if (training) {
     size_t promised = 0;
-    CUDNN_RNN_RETURN_IF_ERROR(promised_reserve_bytes(p->s, cfg, seq_len, batch, dropout, &promised));
+    CUDNN_RNN_RETURN_IF_ERROR(promised_reserve_bytes(p->s, cfg, seq_len, batch, dropout, &promised, batch_sizes));
     if (p->e->reserve_bytes > promised) {
       return Status(StatusCode::Internal,
                     "rnn (cuda): cuDNN asks for " + std::to_string(p->e->reserve_bytes) +
@@ -116,7 +134,7 @@ Status forward_impl(int device, const ForwardArgs& a) {
   std::lock_guard<std::mutex> lock(ctx->handle_mu);
   Prepared p;
   const bool training = a.reserve != nullptr;
-  CUDNN_RNN_RETURN_IF_ERROR(prepare(*ctx, a.cfg, a.seq_len, a.batch, a.dropout, training, &p));
+  CUDNN_RNN_RETURN_IF_ERROR(prepare(*ctx, a.cfg, a.seq_len, a.batch, a.dropout, training, &p, a.batch_sizes));
   if (p.e->key.dropout > 0.0f)
     CUDNN_RNN_RETURN_IF_ERROR(refresh_dropout(p.s, p.e->model.dropout.get(), p.e->key.dropout));
   DeviceBuffer work;
@@ -127,6 +145,7 @@ Status forward_impl(int device, const ForwardArgs& a) {
 Status backward_impl(int device, const BackwardArgs& a) {
   const Config& cfg = a.cfg;
   CUDNN_RNN_RETURN_IF_ERROR(check_shape(cfg, a.seq_len, a.batch));
+  CUDNN_RNN_RETURN_IF_ERROR(check_batch_sizes(a.batch_sizes, a.seq_len, a.batch));
   CUDNN_RNN_RETURN_IF_ERROR(check_dropout(a.dropout));
   if (a.reserve == nullptr) return invalid("backward needs the reserve of a training-mode forward");
   if (a.w == nullptr) return invalid("w is null");
@@ -147,11 +166,11 @@ Status backward_impl(int device, const BackwardArgs& a) {
   }
 
   Prepared p;
-  CUDNN_RNN_RETURN_IF_ERROR(prepare(*ctx, cfg, a.seq_len, a.batch, a.dropout, /*training=*/true, &p));
+  CUDNN_RNN_RETURN_IF_ERROR(prepare(*ctx, cfg, a.seq_len, a.batch, a.dropout, /*training=*/true, &p, a.batch_sizes));
   const Entry& e = *p.e;
   const cudnn::Api& api = p.s.api;
   const size_t elem = dtype_size(cfg.dtype);
-  const size_t tn = static_cast<size_t>(a.seq_len) * static_cast<size_t>(a.batch);
+  const size_t tn = static_cast<size_t>(packed_rows(a.batch_sizes, a.seq_len, a.batch));
 
   // cuDNN reads dy and always writes dx: stand-ins when the caller has none.
   DeviceBuffer dy_zero, dx_scratch;
@@ -214,7 +233,7 @@ Status time_impl(int device, const ForwardArgs& a, int iters, double* ms_per_cal
   if (a.batch == 0) return Status::Ok();  // nothing runs: 0 ms
   std::unique_lock<std::mutex> lock(ctx->handle_mu);
   Prepared p;
-  CUDNN_RNN_RETURN_IF_ERROR(prepare(*ctx, a.cfg, a.seq_len, a.batch, a.dropout, a.reserve != nullptr, &p));
+  CUDNN_RNN_RETURN_IF_ERROR(prepare(*ctx, a.cfg, a.seq_len, a.batch, a.dropout, a.reserve != nullptr, &p, a.batch_sizes));
   if (p.e->key.dropout > 0.0f)
     CUDNN_RNN_RETURN_IF_ERROR(refresh_dropout(p.s, p.e->model.dropout.get(), p.e->key.dropout));
   DeviceBuffer work;  // allocated once, outside the timed loop

@@ -94,6 +94,7 @@ cudnn::RNNAlgo choose_algo(const Session& s, const Key& key) {
   q.bidirectional = key.bidirectional;
   q.seq_len = key.seq_len;
   q.batch = key.batch;
+  q.packed = !key.packed_lengths.empty();
   q.training = key.training;
   return policy::choose_rnn_algo(q);
 }
@@ -134,22 +135,27 @@ Status build_entry_with(const Session& s, const Key& key, cudnn::RNNAlgo algo, E
   e->algo = algo;
   *raw = 0;
   {
-    Status st = make_model(s, cfg, key.dropout, /*init_dropout=*/true, key.math, &e->model, algo);
+    Status st = make_model(s, cfg, key.dropout, /*init_dropout=*/true, key.math, &e->model, algo,
+                           /*packed=*/!key.packed_lengths.empty());
     if (!st.ok()) {
       *raw = e->model.last_status;
       return st;
     }
   }
 
-  // Every sequence is full length (PyTorch's unpacked input): lengths = seq_len.
-  const std::vector<int> lengths(static_cast<size_t>(batch), seq);
+  // Unpacked input: every sequence is full length (PyTorch's padded input),
+  // lengths = seq_len. Packed: the real lengths, longest first, on the
+  // packed layout (PyTorch's PackedSequence path).
+  const bool packed = !key.packed_lengths.empty();
+  const std::vector<int> lengths = packed ? key.packed_lengths : std::vector<int>(static_cast<size_t>(batch), seq);
+  const cudnn::RNNDataLayout layout = packed ? cudnn::kSeqMajorPacked : cudnn::kSeqMajorUnpacked;
   CUDNN_RNN_RETURN_IF_ERROR(create(s, &e->x));
-  CUDNN_RNN_RETURN_IF_ERROR(cudnn_check(a.cudnnSetRNNDataDescriptor(e->x.get(), dt, cudnn::kSeqMajorUnpacked, seq,
+  CUDNN_RNN_RETURN_IF_ERROR(cudnn_check(a.cudnnSetRNNDataDescriptor(e->x.get(), dt, layout, seq,
                                                                     batch, static_cast<int>(cfg.input_size),
                                                                     lengths.data(), nullptr),
                                         "cudnnSetRNNDataDescriptor (x)"));
   CUDNN_RNN_RETURN_IF_ERROR(create(s, &e->y));
-  CUDNN_RNN_RETURN_IF_ERROR(cudnn_check(a.cudnnSetRNNDataDescriptor(e->y.get(), dt, cudnn::kSeqMajorUnpacked, seq,
+  CUDNN_RNN_RETURN_IF_ERROR(cudnn_check(a.cudnnSetRNNDataDescriptor(e->y.get(), dt, layout, seq,
                                                                     batch, static_cast<int>(d * units),
                                                                     lengths.data(), nullptr),
                                         "cudnnSetRNNDataDescriptor (y)"));
@@ -208,7 +214,7 @@ Status create(const Session& s, RnnDataDesc* d) {
 }
 
 Status make_model(const Session& s, const Config& cfg, float p, bool init_dropout, cudnn::MathType math,
-                  Model* m, cudnn::RNNAlgo algo) {
+                  Model* m, cudnn::RNNAlgo algo, bool packed) {
   const cudnn::Api& a = s.api;
   CUDNN_RNN_RETURN_IF_ERROR(create(s, &m->dropout));
   if (p > 0.0f) {
@@ -228,7 +234,7 @@ Status make_model(const Session& s, const Config& cfg, float p, bool init_dropou
                                  cfg.bidirectional ? cudnn::kBidirectional : cudnn::kUnidirectional,
                                  cudnn::kLinearInput, dt, dt, math, static_cast<int32_t>(cfg.input_size), hidden,
                                  /*projSize=*/proj, static_cast<int32_t>(cfg.num_layers), m->dropout.get(),
-                                 cudnn::kRnnPaddedIoEnabled);
+                                 packed ? cudnn::kRnnPaddedIoDisabled : cudnn::kRnnPaddedIoEnabled);
   return cudnn_check(m->last_status, "cudnnSetRNNDescriptor_v8");
 }
 
@@ -249,11 +255,11 @@ bool Key::operator==(const Key& o) const {
   return lib == o.lib && device == o.device && mode == o.mode && dtype == o.dtype && input_size == o.input_size &&
          hidden_size == o.hidden_size && num_layers == o.num_layers && bidirectional == o.bidirectional &&
          bias == o.bias && proj_size == o.proj_size && seq_len == o.seq_len && batch == o.batch && dropout == o.dropout && math == o.math &&
-         training == o.training;
+         training == o.training && packed_lengths == o.packed_lengths;
 }
 
 Key make_key(const Session& s, const Config& cfg, int64_t seq_len, int64_t batch, float dropout,
-             cudnn::MathType math, bool training) {
+             cudnn::MathType math, bool training, const int64_t* batch_sizes) {
   Key k;
   k.lib = s.lib;
   k.device = s.device;
@@ -270,6 +276,12 @@ Key make_key(const Session& s, const Config& cfg, int64_t seq_len, int64_t batch
   k.dropout = dropout;
   k.math = math;
   k.training = training;
+  if (batch_sizes != nullptr) {
+    // Sequence b runs the steps whose batch size exceeds b.
+    k.packed_lengths.assign(static_cast<size_t>(batch), 0);
+    for (int64_t t = 0; t < seq_len; ++t)
+      for (int64_t b = 0; b < batch_sizes[t] && b < batch; ++b) ++k.packed_lengths[static_cast<size_t>(b)];
+  }
   return k;
 }
 

@@ -7,6 +7,7 @@
 // mutex; entries are shared_ptr, so evicting one that a call still uses is
 // safe. Everything taking a Session runs with ctx->handle_mu held.
 #pragma once
+#include <vector>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -70,8 +71,9 @@ struct Model {
 // proj_size or hiddenSize (no projection), PADDED_IO_ENABLED, always a dropout descriptor: p == 0 has
 // no states (cheap); p > 0 shares the device's state (attach_dropout with
 // `init_dropout`, see cudnn_rnn_dropout.h).
+// packed: PADDED_IO_DISABLED (the packed data layout) instead of ENABLED.
 Status make_model(const Session& s, const Config& cfg, float p, bool init_dropout, cudnn::MathType math,
-                  Model* m, cudnn::RNNAlgo algo = cudnn::kRnnAlgoStandard);
+                  Model* m, cudnn::RNNAlgo algo = cudnn::kRnnAlgoStandard, bool packed = false);
 
 struct Key {
   cudnn::CreateFn lib = nullptr;
@@ -89,18 +91,24 @@ struct Key {
   float dropout = 0.0f;  // effective_dropout(): 0 unless training a multi-layer net
   cudnn::MathType math = 0;
   bool training = false;
+  // Packed input (SEQ_MAJOR_PACKED, PADDED_IO_DISABLED): each sequence's
+  // length, longest first (cuDNN's seqLengthArray); empty for unpacked.
+  std::vector<int> packed_lengths;
 
   Config config() const;
   bool operator==(const Key& o) const;
 };
 
+// batch_sizes: a packed input's per-step batch sizes (seq_len of them), or nullptr.
 Key make_key(const Session& s, const Config& cfg, int64_t seq_len, int64_t batch, float dropout,
-             cudnn::MathType math, bool training);
+             cudnn::MathType math, bool training, const int64_t* batch_sizes = nullptr);
 
 struct Entry {
   Key key;
   Model model;
-  RnnDataDesc x;  // SEQ_MAJOR_UNPACKED (seq_len, batch, input_size), every length = seq_len
+  // SEQ_MAJOR_UNPACKED (seq_len, batch, input_size), every length = seq_len;
+  // SEQ_MAJOR_PACKED with the key's packed_lengths for packed input.
+  RnnDataDesc x;
   RnnDataDesc y;  // same with dirs*R features (R = proj_size, or hidden_size without a projection)
   TensorDesc h;   // [layers*dirs, batch, R] strides {batch*R, R, 1}
   // [layers*dirs, batch, hidden]: the LSTM's cell state (cDesc); RNN/GRU pass

@@ -120,7 +120,7 @@ Status weight_space_bytes(const Session& s, const Config& cfg, size_t* bytes);
 // training forward's caller has allocated: the training reserve size without
 // dropout, or with it when that is larger (multi-layer nets). Cached.
 Status promised_reserve_bytes(const Session& s, const Config& cfg, int64_t seq_len, int64_t batch, double dropout,
-                              size_t* bytes);
+                              size_t* bytes, const int64_t* batch_sizes = nullptr);
 
 // ---- Device memory ------------------------------------------------------------------
 

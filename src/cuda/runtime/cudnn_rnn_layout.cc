@@ -205,7 +205,8 @@ Status layout_impl(int device, const Config& cfg, std::vector<ParamSlot>* slots,
   return Status::Ok();
 }
 
-Status reserve_impl(int device, const Config& cfg, int64_t seq_len, int64_t batch, double dropout, int64_t* numel) {
+Status reserve_impl(int device, const Config& cfg, int64_t seq_len, int64_t batch, double dropout, int64_t* numel,
+                    const int64_t* batch_sizes) {
   CUDNN_RNN_RETURN_IF_ERROR(check_shape(cfg, seq_len, batch));
   DeviceContext* ctx = nullptr;
   CUDNN_RNN_RETURN_IF_ERROR(device_context(device, &ctx));
@@ -217,7 +218,7 @@ Status reserve_impl(int device, const Config& cfg, int64_t seq_len, int64_t batc
   Session s;
   CUDNN_RNN_RETURN_IF_ERROR(open_session(*ctx, &s));
   size_t bytes = 0;
-  CUDNN_RNN_RETURN_IF_ERROR(promised_reserve_bytes(s, cfg, seq_len, batch, dropout, &bytes));
+  CUDNN_RNN_RETURN_IF_ERROR(promised_reserve_bytes(s, cfg, seq_len, batch, dropout, &bytes, batch_sizes));
   const size_t elem = dtype_size(cfg.dtype);
   *numel = std::max<int64_t>(1, static_cast<int64_t>((bytes + elem - 1) / elem));
   return Status::Ok();
@@ -233,10 +234,10 @@ Status weight_space_bytes(const Session& s, const Config& cfg, size_t* bytes) {
 }
 
 Status promised_reserve_bytes(const Session& s, const Config& cfg, int64_t seq_len, int64_t batch, double dropout,
-                              size_t* bytes) {
+                              size_t* bytes, const int64_t* batch_sizes) {
   // The very entry the training forward with this dropout will use.
   const Key key = make_key(s, cfg, seq_len, batch, effective_dropout(cfg, true, dropout), math_type(cfg),
-                           /*training=*/true);
+                           /*training=*/true, batch_sizes);
   if (cached_reserve_bytes(key, bytes)) return Status::Ok();
   std::shared_ptr<Entry> e;
   CUDNN_RNN_RETURN_IF_ERROR(acquire_entry(s, key, &e));
@@ -254,11 +255,12 @@ Status weight_layout(int device, const Config& cfg, std::vector<ParamSlot>* slot
   return detail::guarded("weight_layout", [&] { return detail::layout_impl(device, cfg, slots, numel); });
 }
 
-Status reserve_numel(int device, const Config& cfg, int64_t seq_len, int64_t batch, double dropout, int64_t* numel) {
+Status reserve_numel(int device, const Config& cfg, int64_t seq_len, int64_t batch, double dropout, int64_t* numel,
+                     const int64_t* batch_sizes) {
   if (numel == nullptr) return Status(StatusCode::Internal, "rnn (cuda): reserve_numel: null output");
   *numel = 0;
   return detail::guarded("reserve_numel",
-                         [&] { return detail::reserve_impl(device, cfg, seq_len, batch, dropout, numel); });
+                         [&] { return detail::reserve_impl(device, cfg, seq_len, batch, dropout, numel, batch_sizes); });
 }
 
 }  // namespace rnn
