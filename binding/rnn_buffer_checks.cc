@@ -24,12 +24,28 @@ struct Sizes {
   int64_t x = 0, state = 0, cell = 0, y = 0, w = 0;  // state: h's (proj_size units for a projected LSTM); cell: c's
 };
 
-Status ComputeSizes(Device device, const rnn::Config& cfg, int64_t seq_len, int64_t batch, Sizes* s) {
+// A packed input's per-step batch sizes: each in [1, batch], non-increasing,
+// the first equal to batch. Returns their sum, the rows of x and y.
+Status PackedRows(const int64_t* batch_sizes, int64_t seq_len, int64_t batch, int64_t* rows) {
+  if (batch_sizes[0] != batch) return Invalid("packed batch sizes must start with the batch");
+  int64_t total = 0;
+  for (int64_t t = 0; t < seq_len; ++t) {
+    const int64_t b = batch_sizes[t];
+    if (b < 1 || b > batch || (t > 0 && b > batch_sizes[t - 1])) return Invalid("packed batch sizes must be non-increasing and in [1, batch]");
+    total += b;  // <= seq_len * batch, which the caller has checked
+  }
+  *rows = total;
+  return Status::Ok();
+}
+
+Status ComputeSizes(Device device, const rnn::Config& cfg, int64_t seq_len, int64_t batch, const int64_t* batch_sizes, Sizes* s) {
   if (seq_len < 1 || batch < 0) return Invalid("bad sequence length or batch");
   const int64_t dirs = cfg.bidirectional ? 2 : 1;
   const int64_t units = rnn::output_size(cfg);
   int64_t sb = 0, t = 0;
-  if (!Mul(seq_len, batch, &sb) || !Mul(sb, cfg.input_size, &s->x) || !Mul(sb, dirs * units, &s->y) ||
+  if (!Mul(seq_len, batch, &sb)) return Invalid("RNN buffer sizes overflow");
+  if (batch_sizes != nullptr) CUDNN_RNN_RETURN_IF_ERROR(PackedRows(batch_sizes, seq_len, batch, &sb));
+  if ( !Mul(sb, cfg.input_size, &s->x) || !Mul(sb, dirs * units, &s->y) ||
       !Mul(cfg.num_layers * dirs, batch, &t) || !Mul(t, units, &s->state) || !Mul(t, cfg.hidden_size, &s->cell)) {
     return Invalid("RNN buffer sizes overflow");
   }
@@ -94,7 +110,7 @@ static Status CheckCell(const char* name, const void* data, const rnn::Config& c
 Status CheckForwardBuffers(Device device, const rnn::ForwardArgs& a) {
   CUDNN_RNN_RETURN_IF_ERROR(CheckRnnConfig(a.cfg));
   Sizes s;
-  CUDNN_RNN_RETURN_IF_ERROR(ComputeSizes(device, a.cfg, a.seq_len, a.batch, &s));
+  CUDNN_RNN_RETURN_IF_ERROR(ComputeSizes(device, a.cfg, a.seq_len, a.batch, a.batch_sizes, &s));
   const DType dt = a.cfg.dtype;
   CUDNN_RNN_RETURN_IF_ERROR(CheckBuffer("x", a.x, s.x, dt, device, true));
   CUDNN_RNN_RETURN_IF_ERROR(CheckBuffer("hx", a.hx, s.state, dt, device, false));
@@ -105,7 +121,7 @@ Status CheckForwardBuffers(Device device, const rnn::ForwardArgs& a) {
   CUDNN_RNN_RETURN_IF_ERROR(CheckCell("cy", a.cy, a.cfg, s, device));
   if (a.reserve != nullptr) {
     int64_t reserve = 0;
-    CUDNN_RNN_RETURN_IF_ERROR(dispatch::rnn::reserve_numel(device, a.cfg, a.seq_len, a.batch, a.dropout, &reserve));
+    CUDNN_RNN_RETURN_IF_ERROR(dispatch::rnn::reserve_numel(device, a.cfg, a.seq_len, a.batch, a.dropout, &reserve, a.batch_sizes));
     CUDNN_RNN_RETURN_IF_ERROR(CheckBuffer("reserve", a.reserve, reserve, dt, device, true));
   }
   return Status::Ok();
@@ -114,10 +130,10 @@ Status CheckForwardBuffers(Device device, const rnn::ForwardArgs& a) {
 Status CheckBackwardBuffers(Device device, const rnn::BackwardArgs& a) {
   CUDNN_RNN_RETURN_IF_ERROR(CheckRnnConfig(a.cfg));
   Sizes s;
-  CUDNN_RNN_RETURN_IF_ERROR(ComputeSizes(device, a.cfg, a.seq_len, a.batch, &s));
+  CUDNN_RNN_RETURN_IF_ERROR(ComputeSizes(device, a.cfg, a.seq_len, a.batch, a.batch_sizes, &s));
   const DType dt = a.cfg.dtype;
   int64_t reserve = 0;
-  CUDNN_RNN_RETURN_IF_ERROR(dispatch::rnn::reserve_numel(device, a.cfg, a.seq_len, a.batch, a.dropout, &reserve));
+  CUDNN_RNN_RETURN_IF_ERROR(dispatch::rnn::reserve_numel(device, a.cfg, a.seq_len, a.batch, a.dropout, &reserve, a.batch_sizes));
   CUDNN_RNN_RETURN_IF_ERROR(CheckBuffer("x", a.x, s.x, dt, device, true));
   CUDNN_RNN_RETURN_IF_ERROR(CheckBuffer("hx", a.hx, s.state, dt, device, false));
   CUDNN_RNN_RETURN_IF_ERROR(CheckBuffer("w", a.w, s.w, dt, device, true));

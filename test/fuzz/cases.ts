@@ -306,14 +306,14 @@ ${asyncCall ? 'return m.forwardAsync' : 'const res = m.forward'}(${input}, ${hx}
 const nativeRnn: Gen = (r, id) => {
   // A correct GRU forward call, then one thing broken the way a slip in lib/ could break it.
   const mutation = r.pick(['seqLen+1', 'batch+1', 'cfgInput+1', 'cfgHidden+1', 'cfgLayers+1', 'cfgBidir', 'cfgDtype', 'xSmall', 'ySmall', 'hySmall', 'wSmall', 'hxSmall',
-    'cfgHuge', 'cfgMode', 'none']);
+    'cfgHuge', 'cfgMode', 'cfgProj', 'cxOnGru', 'packedRising', 'packedFirst', 'packedZero', 'packedLong', 'packedOk', 'none']);
   const code = `
 const m = new cr.nn.GRU(4, 6, 2);
 const F = m.flat._view(); // the flat weight buffer every parameter views
 let seq = 3, batch = 2;
 const cfg = [3, 0, 4, 6, 2, false, true];
 const view = (t) => t._view();
-let x = cr.randn([3, 2, 4]), y = cr.zeros([3, 2, 6]), hy = cr.zeros([2, 2, 6]), hx = cr.zeros([2, 2, 6]), wv = F;
+let x = cr.randn([3, 2, 4]), y = cr.zeros([3, 2, 6]), hy = cr.zeros([2, 2, 6]), hx = cr.zeros([2, 2, 6]), wv = F, cx = null;
 switch (${JSON.stringify(mutation)}) {
   case 'seqLen+1': seq += 1; break;
   case 'batch+1': batch += 1; break;
@@ -329,10 +329,20 @@ switch (${JSON.stringify(mutation)}) {
   case 'wSmall': wv = [F[0], F[1], F[2], [F[3][0] - 7], [1]]; break;
   case 'cfgHuge': cfg[3] = 2 ** 31; break;
   case 'cfgMode': cfg[0] = 9; break;
+  case 'cfgProj': cfg[7] = false; cfg[8] = 3; break;  // a projection on a GRU
+  case 'cxOnGru': cx = cr.zeros([2, 2, 6]); break;
+  // A packed batch: per-step batch sizes in place of the sequence length.
+  case 'packedRising': seq = [1, 2, 2]; break;
+  case 'packedFirst': seq = [1, 1, 1]; break;
+  case 'packedZero': seq = [2, 0, 0]; break;
+  case 'packedLong': seq = [2, 2, 2, 2]; break;
+  case 'packedOk': seq = [2, 2, 1]; x = cr.randn([5, 4]); y = cr.zeros([5, 6]); break;
 }
-native.rnnForward(cfg, seq, batch, ...view(x), ...view(hx), ...wv, ...view(y), ...view(hy), null, 0, 0, [], [], 0);
+const none = [null, 0, 0, [], []];
+const cxArgs = cx === null ? none : view(cx);
+native.rnnForward(cfg, seq, batch, ...view(x), ...view(hx), ...cxArgs, ...wv, ...view(y), ...view(hy), ...none, ...none, 0);
 h.assert(h.finite(y), 'non-finite');`;
-  return mutation === 'none' ? { id, code, expect: 'ok' } : { id, code, expect: 'error', arg: '.', native: true };
+  return mutation === 'none' || mutation === 'packedOk' ? { id, code, expect: 'ok' } : { id, code, expect: 'error', arg: '.', native: true };
 };
 
 /** The generators and how many cases each contributes. */
