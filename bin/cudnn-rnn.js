@@ -110,6 +110,7 @@ function verboseDetail(v, addon, hardware, line) {
   if (b.available) line('BLAS', `${b.vendor} ${b.version} (${b.path}), config ${b.config || '-'}`);
   if (b.reason && b.available) line('  note', b.reason);
   for (const t of b.tried) line('  tried', t);
+  if (v.mpi) line('MPI', v.mpi.available ? `${v.mpi.version} (${v.mpi.flavor} ABI, ${v.mpi.path})` : `not found (needed only for distributed training): ${v.mpi.reason}`);
   const c = v.cuda;
   console.log('CUDA');
   const d = c.driver;

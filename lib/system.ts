@@ -5,6 +5,8 @@ import * as path from 'path';
 
 import { report } from './cuda';
 import type { CudaVersions } from './cuda';
+import { mpiInfo } from './distributed/info';
+import type { MpiInfo } from './distributed/info';
 import { native, packageRoot } from './native';
 
 export interface LibraryInfo {
@@ -32,6 +34,8 @@ export interface Versions {
   blas: BlasInfo;
   /** The NVIDIA side: driver, runtime, cuDNN, cuBLAS, devices, and why 'cuda' is or is not usable. */
   cuda: CudaVersions;
+  /** The MPI library distributed training would use (found at run time, not needed otherwise). */
+  mpi: MpiInfo;
 }
 
 export function versions(): Versions {
@@ -52,5 +56,6 @@ export function versions(): Versions {
       tried: b.tried.split('\n').filter((l) => l.length > 0),
     },
     cuda: report(),
+    mpi: mpiInfo(),
   };
 }
