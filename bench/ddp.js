@@ -2,13 +2,16 @@
 // Data-parallel bench (not in CI): steps/s of the char-GRU (Embedding 96x64 ->
 // GRU(64, 256) -> Linear(256, 96), batch 32 x 64 characters per process, Adam)
 // with 1 and 2 processes, and the all-reduce time per step, beside PyTorch's
-// DDP with its Gloo backend on the same model (torchrun), in the same run.
+// DDP with its Gloo backend on the same model, in the same run. The PyTorch
+// processes are started as torchrun starts them (MASTER_ADDR/PORT, RANK,
+// WORLD_SIZE, LOCAL_RANK in the environment): Debian's torch 1.13 torchrun
+// fails on Python 3.11 before starting workers (its Std enum parsing).
 // Needs `npm run build` (dist/), mpirun, and Debian's python3-torch.
 //   node bench/ddp.js [--steps 30]
 // Each configuration uses the machine's cores once over: 1 process with
 // OMP_NUM_THREADS=<cores>, 2 processes with <cores>/2 each, for both libraries.
 'use strict';
-const { spawnSync } = require('child_process');
+const { spawn, spawnSync } = require('child_process');
 const os = require('os');
 const path = require('path');
 
@@ -69,7 +72,26 @@ function run(cmd, args, env) {
   return JSON.parse(line.slice(7));
 }
 
-function main() {
+// What torchrun --nproc_per_node np would do, without its agent.
+function runTorch(np, steps, env) {
+  const port = String(29500 + Math.floor(Math.random() * 1000));
+  const procs = Array.from({ length: np }, (_, rank) => new Promise((resolve) => {
+    const child = spawn('/usr/bin/python3', [path.join(__dirname, 'ddp_torch.py'), '--steps', String(steps)], {
+      cwd: root, env: { ...process.env, ...env, MASTER_ADDR: '127.0.0.1', MASTER_PORT: port, RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: String(np) },
+    });
+    let out = '', err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => resolve({ code, out, err }));
+  }));
+  return Promise.all(procs).then((rs) => {
+    const line = rs[0].out.split('\n').find((l) => l.startsWith('RESULT '));
+    if (!line) throw new Error(`PyTorch DDP failed:\n${rs.map((r) => r.err).join('\n')}`);
+    return JSON.parse(line.slice(7));
+  });
+}
+
+async function main() {
   const argv = process.argv.slice(2);
   const steps = argv.includes('--steps') ? Number(argv[argv.indexOf('--steps') + 1]) : 30;
   if (argv.includes('--worker')) return worker(steps);
@@ -80,7 +102,7 @@ function main() {
     const threads = String(Math.max(1, Math.floor(cores / np)));
     const env = { OMP_NUM_THREADS: threads, OPENBLAS_NUM_THREADS: threads };
     const ours = run('mpirun', [...root_, '--oversubscribe', '--bind-to', 'none', '-np', String(np), process.execPath, __filename, '--worker', '--steps', String(steps)], env);
-    const torch = run('/usr/bin/python3', ['-m', 'torch.distributed.run', '--nproc_per_node', String(np), path.join(__dirname, 'ddp_torch.py'), '--steps', String(steps)], env);
+    const torch = await runTorch(np, steps, env);
     rows.push({ np, threads, ours, torch });
   }
   console.log(`char-GRU DDP, batch ${BATCH} x ${SEQ} per process, ${steps} timed steps, ${cores} cores`);
@@ -90,4 +112,7 @@ function main() {
   }
 }
 
-main();
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,5 +1,5 @@
 # PyTorch's side of bench/ddp.js: the same char-GRU under DDP with Gloo,
-# started by torchrun (python3 -m torch.distributed.run --nproc_per_node N).
+# started with torchrun's environment (bench/ddp.js sets it, as torchrun would).
 # The all-reduce time per step is the time of DDP's communication hook.
 import argparse
 import time

@@ -5,8 +5,8 @@ import * as path from 'path';
 
 import { report } from './cuda';
 import type { CudaVersions } from './cuda';
-import { mpiInfo } from './distributed/info';
-import type { MpiInfo } from './distributed/info';
+import { mpiInfo, ncclInfo } from './distributed/info';
+import type { MpiInfo, NcclInfo } from './distributed/info';
 import { native, packageRoot } from './native';
 
 export interface LibraryInfo {
@@ -36,6 +36,8 @@ export interface Versions {
   cuda: CudaVersions;
   /** The MPI library distributed training would use (found at run time, not needed otherwise). */
   mpi: MpiInfo;
+  /** NCCL, for distributed training between GPUs (found at run time, not needed otherwise). */
+  nccl: NcclInfo;
 }
 
 export function versions(): Versions {
@@ -57,5 +59,6 @@ export function versions(): Versions {
     },
     cuda: report(),
     mpi: mpiInfo(),
+    nccl: ncclInfo(),
   };
 }

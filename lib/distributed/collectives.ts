@@ -1,12 +1,14 @@
 // allReduce / broadcast / barrier, in place, with torch.distributed's names.
-// The sync forms block the event loop for the whole collective; the async
-// forms run it on libuv's thread pool. Collectives must be issued in the same
+// The sync forms block the event loop for the whole collective (with NCCL
+// they only queue it on the GPU's stream, like PyTorch); the async forms run
+// it on libuv's thread pool and settle when it is done. barrier() is MPI's
+// in both backends. Collectives must be issued in the same
 // order on every rank, so the async ones go through one queue: a second call
 // starts only when the one before it has settled.
 import { CodedError } from '../errors';
 import { Tensor } from '../tensor';
 import { currentGroup } from './process-group';
-import { dist, REDUCE_OP_CODE } from './native-dist';
+import { dist, NCCL_OP_CODE, REDUCE_OP_CODE } from './native-dist';
 
 export type ReduceOp = 'sum' | 'avg' | 'max';
 
@@ -29,8 +31,12 @@ function checkTensor(where: string, tensor: unknown): Tensor {
   if (!(tensor instanceof Tensor)) throw new TypeError(`${where}: tensor must be a Tensor, got ${tensor === null ? 'null' : typeof tensor}`);
   tensor._assertAlive(where, 'tensor');
   if (!tensor.isContiguous) throw new CodedError(`${where}: Tensors must be contiguous`, 'ERR_CUDNN_RNN_INVALID_ARGUMENT');
-  if (tensor.deviceObj.type !== 'cpu') {
+  const g = currentGroup(where);
+  if (g.backend === 'mpi' && tensor.deviceObj.type !== 'cpu') {
     throw new CodedError(`${where}: the 'mpi' backend needs CPU tensors, got a tensor on ${tensor.device}`, 'ERR_CUDNN_RNN_DEVICE_MISMATCH');
+  }
+  if (g.backend === 'nccl' && (tensor.deviceObj.type !== 'cuda' || tensor.deviceObj.index !== g.device)) {
+    throw new CodedError(`${where}: the 'nccl' backend needs tensors on this rank's GPU cuda:${g.device}, got a tensor on ${tensor.device}`, 'ERR_CUDNN_RNN_DEVICE_MISMATCH');
   }
   return tensor;
 }
@@ -55,6 +61,10 @@ export function allReduce(tensor: Tensor, options?: AllReduceOptions): Tensor {
   const g = currentGroup('allReduce');
   const t = checkTensor('allReduce', tensor);
   const op = readOp('allReduce', t, options);
+  if (g.backend === 'nccl') {
+    dist.distNcclAllReduce(...t._view(), NCCL_OP_CODE[op], g.device);
+    return t;
+  }
   dist.distAllReduce(...t._view(), REDUCE_OP_CODE[op === 'max' ? 'max' : 'sum']);
   if (op === 'avg') t.div_(g.worldSize);
   return t;
@@ -68,11 +78,12 @@ export function allReduceAsync(tensor: Tensor, options?: AllReduceOptions): Prom
     const storage = t._storage;
     storage.retain();
     try {
-      await dist.distAllReduceAsync(...t._view(), REDUCE_OP_CODE[op === 'max' ? 'max' : 'sum']);
+      if (g.backend === 'nccl') await dist.distNcclAllReduceAsync(...t._view(), NCCL_OP_CODE[op], g.device);
+      else await dist.distAllReduceAsync(...t._view(), REDUCE_OP_CODE[op === 'max' ? 'max' : 'sum']);
     } finally {
       storage.release();
     }
-    if (op === 'avg') t.div_(g.worldSize);
+    if (op === 'avg' && g.backend === 'mpi') t.div_(g.worldSize);
     return t;
   });
 }
@@ -81,7 +92,9 @@ export function allReduceAsync(tensor: Tensor, options?: AllReduceOptions): Prom
 export function broadcast(tensor: Tensor, options: BroadcastOptions): Tensor {
   const g = currentGroup('broadcast');
   const t = checkTensor('broadcast', tensor);
-  dist.distBroadcast(...t._view(), readSrc('broadcast', options, g.worldSize));
+  const src = readSrc('broadcast', options, g.worldSize);
+  if (g.backend === 'nccl') dist.distNcclBroadcast(...t._view(), src, g.device);
+  else dist.distBroadcast(...t._view(), src);
   return t;
 }
 
@@ -93,7 +106,8 @@ export function broadcastAsync(tensor: Tensor, options: BroadcastOptions): Promi
     const storage = t._storage;
     storage.retain();
     try {
-      await dist.distBroadcastAsync(...t._view(), src);
+      if (g.backend === 'nccl') await dist.distNcclBroadcastAsync(...t._view(), src, g.device);
+      else await dist.distBroadcastAsync(...t._view(), src);
     } finally {
       storage.release();
     }

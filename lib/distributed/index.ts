@@ -5,5 +5,5 @@ export { allReduce, allReduceAsync, broadcast, broadcastAsync, barrier, barrierA
 export type { ReduceOp, AllReduceOptions, BroadcastOptions } from './collectives';
 export { DistributedSampler } from './sampler';
 export type { DistributedSamplerOptions } from './sampler';
-export { mpiInfo } from './info';
-export type { MpiInfo } from './info';
+export { mpiInfo, ncclInfo } from './info';
+export type { MpiInfo, NcclInfo } from './info';

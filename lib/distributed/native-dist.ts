@@ -23,7 +23,26 @@ export interface DistNative {
   distBarrierAsync(): Promise<void>;
   distAbort(code: number): void;
   distFinalize(): void;
+  distBroadcastBytes(bytes: Buffer, root: number): void;
+  distNcclInfo(): NcclInfoNative;
+  distNcclUniqueId(): Buffer;
+  distNcclInit(id: Buffer, nranks: number, rank: number, device: number): void;
+  distNcclAllReduce(...args: [...ViewArgs, number, number]): void;
+  distNcclAllReduceAsync(...args: [...ViewArgs, number, number]): Promise<void>;
+  distNcclBroadcast(...args: [...ViewArgs, number, number]): void;
+  distNcclBroadcastAsync(...args: [...ViewArgs, number, number]): Promise<void>;
+  distNcclDestroy(): void;
 }
+
+export interface NcclInfoNative {
+  available: boolean;
+  version: string;
+  path: string;
+  reason: string;
+}
+
+/** src/dist/nccl.h NcclOp. */
+export const NCCL_OP_CODE = { sum: 0, max: 1, avg: 2 } as const;
 
 export const dist = native as unknown as DistNative;
 

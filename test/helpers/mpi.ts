@@ -1,6 +1,7 @@
 // Runs a snippet under `mpirun -np N`: every rank loads lib/ from its
-// TypeScript sources (as helpers/child.ts does), runs the body, and prints one
-// line `RESULT <json>` with `out`. Tests assert on every rank's results.
+// TypeScript sources (as helpers/child.ts does), runs the body, and writes
+// `out` as JSON to a file of its own (mpirun interleaves long stdout lines of
+// several ranks). Tests assert on every rank's results.
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -42,7 +43,7 @@ require.extensions['.ts'] = (m, file) => m._compile(ts.transpileModule(fs.readFi
 const cr = require(${JSON.stringify(path.join(root, 'lib', 'index.ts'))});
 const out = {};
 const attempt = (name, fn) => { try { fn(); out[name] = null; } catch (e) { out[name] = { code: e.code, message: e.message }; } };
-const done = () => process.stdout.write('RESULT ' + JSON.stringify(out) + '\\n');
+const done = () => fs.writeFileSync(require('path').join(${JSON.stringify(dir)}, 'result-' + process.pid + '.json'), JSON.stringify(out));
 (async () => {
 ${body}
 })().then(done);
@@ -50,12 +51,12 @@ ${body}
   const started = Date.now();
   const r = spawnSync('mpirun', [...mpirunFlags(np), process.execPath, script], { cwd: root, encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL', env: { ...process.env, OMPI_MCA_btl_vader_single_copy_mechanism: 'none' } });
   const ms = Date.now() - started;
-  fs.rmSync(dir, { recursive: true, force: true });
   const stdout = r.stdout ?? '';
-  const results = stdout
-    .split('\n')
-    .filter((l) => l.startsWith('RESULT '))
-    .map((l) => JSON.parse(l.slice('RESULT '.length)) as Record<string, unknown>)
+  const results = fs
+    .readdirSync(dir)
+    .filter((f) => f.startsWith('result-'))
+    .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as Record<string, unknown>)
     .sort((a, b) => (a.rank as number) - (b.rank as number));
+  fs.rmSync(dir, { recursive: true, force: true });
   return { status: r.status, timedOut: r.error !== undefined && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT', ms, results, stdout, stderr: r.stderr ?? '' };
 }

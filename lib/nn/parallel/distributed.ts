@@ -37,7 +37,10 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
     this.module = this.registerModule('module', module);
     const params = module.parameters();
     for (const p of params) {
-      if (p.deviceObj.type !== 'cpu') throw new TypeError(`DistributedDataParallel: the 'mpi' backend needs the module on the CPU, got a parameter on ${p.device}`);
+      if (group.backend === 'mpi' && p.deviceObj.type !== 'cpu') throw new TypeError(`DistributedDataParallel: the 'mpi' backend needs the module on the CPU, got a parameter on ${p.device}`);
+      if (group.backend === 'nccl' && (p.deviceObj.type !== 'cuda' || p.deviceObj.index !== group.device)) {
+        throw new TypeError(`DistributedDataParallel: the 'nccl' backend needs the module on this rank's GPU cuda:${group.device}, got a parameter on ${p.device}`);
+      }
     }
     // Every replica starts from rank 0's weights.
     if (group.worldSize > 1) noGrad(() => params.forEach((p) => broadcast(p, { src: 0 })));
