@@ -38,6 +38,9 @@ if (rank === 1) await new Promise((res) => setTimeout(res, 300));
 await d.barrierAsync();
 clearInterval(timer); out.ticksDuringBarrier = ticks;
 d.barrier();
+const pendingOne = d.allReduceAsync(cr.ones([2]));
+attempt('syncWhilePending', () => d.barrier());
+await pendingOne;
 attempt('intAvg', () => d.allReduce(cr.zeros([3], { dtype: 'int32' }), { op: 'avg' }));
 attempt('badOp', () => d.allReduce(cr.zeros([3]), { op: 'min' }));
 attempt('badSrc', () => d.broadcast(cr.zeros([3]), { src: 2 }));
@@ -100,6 +103,7 @@ const again = cr.tensor([rank + 1]); d.allReduce(again); out.reinit = again.item
     expect((o.notTensor as { message: string }).message).toMatch(/tensor must be a Tensor/);
     expect((o.twice as { message: string }).message).toMatch(/initialize the default process group twice/);
     expect((o.badBackend as { message: string }).message).toMatch(/'mpi' or 'nccl', got "gloo"/);
+    expect((o.syncWhilePending as { message: string }).message).toMatch(/barrier: 1 async collective\(s\) still pending/);
     expect(o.afterDestroy).toBe(false);
     expect((o.rankAfterDestroy as { message: string }).message).toMatch(/getRank/);
     expect(r.results.map((x) => x.reinit)).toEqual([3, 3]);

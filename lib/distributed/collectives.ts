@@ -21,10 +21,22 @@ export interface BroadcastOptions {
 }
 
 let queue: Promise<unknown> = Promise.resolve();
+let pending = 0;
 function enqueue<T>(run: () => Promise<T>): Promise<T> {
-  const next = queue.then(run, run);
+  pending += 1;
+  const next = queue.then(run, run).finally(() => {
+    pending -= 1;
+  });
   queue = next.catch(() => undefined);
   return next;
+}
+
+// A sync collective issued while async ones wait could reach MPI first on one
+// rank and last on another: the ranks would then wait for each other forever.
+function checkNoPending(where: string): void {
+  if (pending > 0) {
+    throw new CodedError(`${where}: ${pending} async collective(s) still pending; await them before a blocking collective (every rank must issue collectives in the same order)`, 'ERR_CUDNN_RNN_DIST_PENDING');
+  }
 }
 
 function checkTensor(where: string, tensor: unknown): Tensor {
@@ -61,6 +73,7 @@ export function allReduce(tensor: Tensor, options?: AllReduceOptions): Tensor {
   const g = currentGroup('allReduce');
   const t = checkTensor('allReduce', tensor);
   const op = readOp('allReduce', t, options);
+  checkNoPending('allReduce');
   if (g.backend === 'nccl') {
     dist.distNcclAllReduce(...t._view(), NCCL_OP_CODE[op], g.device);
     return t;
@@ -92,6 +105,7 @@ export function allReduceAsync(tensor: Tensor, options?: AllReduceOptions): Prom
 export function broadcast(tensor: Tensor, options: BroadcastOptions): Tensor {
   const g = currentGroup('broadcast');
   const t = checkTensor('broadcast', tensor);
+  checkNoPending('broadcast');
   const src = readSrc('broadcast', options, g.worldSize);
   if (g.backend === 'nccl') dist.distNcclBroadcast(...t._view(), src, g.device);
   else dist.distBroadcast(...t._view(), src);
@@ -118,6 +132,7 @@ export function broadcastAsync(tensor: Tensor, options: BroadcastOptions): Promi
 /** Returns when every rank has called it. */
 export function barrier(): void {
   currentGroup('barrier');
+  checkNoPending('barrier');
   dist.distBarrier();
 }
 
