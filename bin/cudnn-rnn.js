@@ -110,6 +110,11 @@ function verboseDetail(v, addon, hardware, line) {
   if (b.available) line('BLAS', `${b.vendor} ${b.version} (${b.path}), config ${b.config || '-'}`);
   if (b.reason && b.available) line('  note', b.reason);
   for (const t of b.tried) line('  tried', t);
+  if (v.nccl) {
+    const missing = hardware ? `not found (needed only for distributed training on GPUs): ${v.nccl.reason.split('\n')[0]}` : 'not found (needed only for distributed training on GPUs)';
+    line('NCCL', v.nccl.available ? `${v.nccl.version} (${v.nccl.path})` : missing);
+  }
+  if (v.mpi) line('MPI', v.mpi.available ? `${v.mpi.version} (${v.mpi.flavor} ABI, ${v.mpi.path})` : `not found (needed only for distributed training): ${v.mpi.reason}`);
   const c = v.cuda;
   console.log('CUDA');
   const d = c.driver;

@@ -15,6 +15,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterSystem(env, exports);
   RegisterCuda(env, exports);
   RegisterCudaMemory(env, exports);
+  RegisterDist(env, exports);
   return exports;
 }
 

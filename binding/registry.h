@@ -14,6 +14,7 @@ void RegisterSystem(Napi::Env env, Napi::Object exports);
 void RegisterCuda(Napi::Env env, Napi::Object exports);
 void RegisterCudaPolicy(Napi::Env env, Napi::Object exports);  // called by RegisterCuda
 void RegisterCudaMemory(Napi::Env env, Napi::Object exports);
+void RegisterDist(Napi::Env env, Napi::Object exports);
 
 }  // namespace binding
 }  // namespace cudnn_rnn

@@ -3,10 +3,13 @@
 // package's own TypeScript sources and README), on the default device. Shows a
 // progress bar, evaluates held-out loss every epoch against the unigram
 // baseline, writes a safetensors checkpoint, a loss curve (SVG) and samples.
+// With --distributed, under `mpirun -np N`, every process trains a replica on
+// its own batches through nn.parallel.DistributedDataParallel (gradients
+// averaged after each backward); rank 0 prints and saves the checkpoint.
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  getDefaultDevice, load, manualSeed, nn, noGrad, optim, save, tensor, tidy, Tensor,
+  distributed, getDefaultDevice, load, manualSeed, nn, noGrad, optim, save, tensor, tidy, Tensor,
 } from 'cudnn-rnn';
 import { CharGRU, CharModelConfig } from './char-model';
 import { lossCurveSvg } from './loss-curve';
@@ -26,11 +29,13 @@ interface Options {
   out: string;
   seed: number;
   sample: number;
+  /** Under mpirun: one replica per process (DistributedDataParallel over MPI). */
+  distributed?: boolean;
 }
 
 const USAGE = `usage: npm run example -- [paths...] [--epochs 4] [--minutes 4.5] [--steps-per-epoch 0 (auto)]
   [--seq 64] [--batch 32] [--embed 64] [--hidden 256] [--layers 1] [--lr 0.003] [--out char-gru-out]
-  [--seed 0] [--sample 400]`;
+  [--seed 0] [--sample 400] [--distributed (under mpirun -np N)]`;
 
 function parseOptions(argv: string[]): Options {
   const root = path.resolve(__dirname, '..', '..');
@@ -48,6 +53,8 @@ function parseOptions(argv: string[]): Options {
     if (a === '--help' || a === '-h') {
       console.log(USAGE);
       process.exit(0);
+    } else if (a === '--distributed') {
+      o.distributed = true;
     } else if (a === '--out') {
       o.out = argv[++i];
     } else if (a in numeric) {
@@ -164,15 +171,26 @@ export interface TrainSummary {
   unigramBaseline: number;
   checkpoint: string;
   sample: string;
+  /** This process's rank and the number of processes (1 without --distributed). */
+  rank: number;
+  worldSize: number;
 }
 
 export async function train(options: Options): Promise<TrainSummary> {
+  if (options.distributed && !distributed.isInitialized()) distributed.initProcessGroup({ backend: 'mpi' });
+  const rank = options.distributed ? distributed.getRank() : 0;
+  const worldSize = options.distributed ? distributed.getWorldSize() : 1;
+  const log = rank === 0 ? console.log : () => undefined;
   manualSeed(options.seed);
-  const rng = mulberry32(options.seed + 1);
+  // Each rank draws its own batches (and dropout masks, seeded below).
+  const rng = mulberry32(options.seed + 1 + rank);
   const { text, files } = readCorpus(options.inputs);
   const vocab = [...new Set(Array.from(text))].sort();
   const config: CharModelConfig = { vocab, embed: options.embed, hidden: options.hidden, layers: options.layers, dropout: 0.25 };
   const model = new CharGRU(config);
+  // Every replica starts from rank 0's weights; gradients are averaged after each backward().
+  const net = options.distributed ? new nn.parallel.DistributedDataParallel(model) : model;
+  if (rank > 0) manualSeed(options.seed + rank);
   const codes = model.encode(text);
   const split = Math.floor(codes.length * 0.9);
   const trainData = codes.subarray(0, split);
@@ -180,14 +198,14 @@ export async function train(options: Options): Promise<TrainSummary> {
   const baseline = unigramBaseline(trainData, heldOutData, vocab.length);
   const device = getDefaultDevice().type;
   const params = model.parameters().reduce((n, p) => n + p.numel, 0);
-  console.log(`corpus: ${text.length} characters from ${files} file(s), vocabulary ${vocab.length}; held out ${heldOutData.length}`);
-  console.log(`model: ${model.toString().replace(/\n\s*/g, ' ')}, ${params} parameters, device ${device}`);
-  console.log(`unigram baseline (held out): ${baseline.toFixed(3)} nats/char`);
+  log(`corpus: ${text.length} characters from ${files} file(s), vocabulary ${vocab.length}; held out ${heldOutData.length}`);
+  log(`model: ${model.toString().replace(/\n\s*/g, ' ')}, ${params} parameters, device ${device}${worldSize > 1 ? `, ${worldSize} processes (DistributedDataParallel over MPI)` : ''}`);
+  log(`unigram baseline (held out): ${baseline.toFixed(3)} nats/char`);
 
   const opt = new optim.Adam(model.parameters(), { lr: options.lr });
   // Halving the rate each epoch lets later epochs refine instead of overshooting.
   const schedule = new optim.lrScheduler.StepLR(opt, { stepSize: 1, gamma: 0.5 });
-  fs.mkdirSync(options.out, { recursive: true });
+  if (rank === 0) fs.mkdirSync(options.out, { recursive: true });
   const checkpoint = path.join(options.out, 'model.safetensors');
   const metadata = { format: 'cudnn-rnn/char-gru', config: JSON.stringify(config) };
   let bestHeldOut = Infinity;
@@ -198,21 +216,26 @@ export async function train(options: Options): Promise<TrainSummary> {
   const heldOut: number[] = [];
   let steps = 0;
   const stepsPerEpoch = options.stepsPerEpoch;
-  const charsPerStep = options.batch * options.seqLen;
+  // Characters per step over all processes.
+  const charsPerStep = options.batch * options.seqLen * worldSize;
 
   for (let epoch = 1; epoch <= options.epochs; ++epoch) {
-    const bar = new ProgressBar(`epoch ${epoch}/${options.epochs}`, device);
+    const bar = rank === 0 ? new ProgressBar(`epoch ${epoch}/${options.epochs}`, device) : null;
     const epochStart = Date.now();
     let stepInEpoch = 0;
     for (;;) {
       const elapsedEpoch = Date.now() - epochStart;
       // Without a fixed step count, each epoch gets an equal share of the time budget.
       const epochBudget = (budgetMs - (epochStart - started)) / (options.epochs - epoch + 1);
-      if (stepsPerEpoch > 0 ? stepInEpoch >= stepsPerEpoch : elapsedEpoch >= epochBudget) break;
+      let stop = stepsPerEpoch > 0 ? stepInEpoch >= stepsPerEpoch : elapsedEpoch >= epochBudget;
+      // Under a time budget the ranks must agree to stop on the same step,
+      // or one would wait in an all-reduce that the others never join.
+      if (worldSize > 1 && stepsPerEpoch === 0) stop = distributed.allReduce(tensor([stop ? 1 : 0], { dtype: 'int32' }), { op: 'max' }).item() === 1;
+      if (stop) break;
       const loss = tidy(() => {
         const [x, y] = randomBatch(trainData, options.batch, options.seqLen, rng);
         opt.zeroGrad();
-        const [logits] = model.forward(x);
+        const [logits] = net.forward(x);
         const l = nn.functional.crossEntropy(logits.reshape(-1, vocab.length), y.reshape(-1));
         l.backward();
         nn.utils.clipGradNorm_(model.parameters(), 1.0);
@@ -223,7 +246,7 @@ export async function train(options: Options): Promise<TrainSummary> {
       steps += 1;
       stepInEpoch += 1;
       const fraction = stepsPerEpoch > 0 ? stepInEpoch / stepsPerEpoch : Math.min(1, (Date.now() - epochStart) / epochBudget);
-      bar.update(fraction, loss, (stepInEpoch * charsPerStep) / ((Date.now() - epochStart) / 1000));
+      bar?.update(fraction, loss, (stepInEpoch * charsPerStep) / ((Date.now() - epochStart) / 1000));
     }
     const h = heldOutLoss(model, heldOutData, options.seqLen);
     heldOut.push(h);
@@ -233,27 +256,30 @@ export async function train(options: Options): Promise<TrainSummary> {
     if (improved) {
       bestHeldOut = h;
       bestEpoch = epoch;
-      save(model.stateDict(), checkpoint, { metadata: { ...metadata, epoch: String(epoch), heldOutLoss: String(h) } });
+      if (rank === 0) save(model.stateDict(), checkpoint, { metadata: { ...metadata, epoch: String(epoch), heldOutLoss: String(h) } });
     }
-    bar.finish(`held-out ${h.toFixed(3)} (unigram ${baseline.toFixed(3)})${improved ? ', checkpoint saved' : ''}`);
+    bar?.finish(`held-out ${h.toFixed(3)} (unigram ${baseline.toFixed(3)})${improved ? ', checkpoint saved' : ''}`);
   }
   const seconds = (Date.now() - started) / 1000;
 
-  fs.writeFileSync(path.join(options.out, 'loss.svg'), lossCurveSvg(trainLosses, heldOut, baseline));
-  // Sample from the checkpointed (best) weights.
-  const best = load(checkpoint);
-  model.loadStateDict(best);
-  for (const t of Object.values(best)) t.dispose();
-  const sample = options.sample > 0 ? await model.generate('export function ', options.sample, 0.8) : '';
+  let sample = '';
+  if (rank === 0) {
+    fs.writeFileSync(path.join(options.out, 'loss.svg'), lossCurveSvg(trainLosses, heldOut, baseline));
+    // Sample from the checkpointed (best) weights.
+    const best = load(checkpoint);
+    model.loadStateDict(best);
+    for (const t of Object.values(best)) t.dispose();
+    sample = options.sample > 0 ? await model.generate('export function ', options.sample, 0.8) : '';
+  }
   const summary: TrainSummary = {
     device, corpusChars: text.length, vocab: vocab.length, steps, seconds,
     charsPerSecond: (steps * charsPerStep) / seconds,
     firstLoss: trainLosses[0], lastLoss: mean(trainLosses.slice(-Math.max(1, Math.floor(trainLosses.length / 10)))),
-    heldOut, bestEpoch, unigramBaseline: baseline, checkpoint, sample,
+    heldOut, bestEpoch, unigramBaseline: baseline, checkpoint, sample, rank, worldSize,
   };
-  fs.writeFileSync(path.join(options.out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  if (rank === 0) fs.writeFileSync(path.join(options.out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   opt.dispose();
-  model.dispose();
+  net.dispose();
   return summary;
 }
 
@@ -264,7 +290,9 @@ function mean(xs: number[]): number {
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const s = await train(options);
-  console.log(`\n${s.steps} steps in ${s.seconds.toFixed(0)} s (${Math.round(s.charsPerSecond)} chars/s) on ${s.device}`);
+  if (s.rank !== 0) return;
+  const procs = s.worldSize > 1 ? ` x ${s.worldSize} processes` : '';
+  console.log(`\n${s.steps} steps in ${s.seconds.toFixed(0)} s (${Math.round(s.charsPerSecond)} chars/s) on ${s.device}${procs}`);
   console.log(`train loss ${s.firstLoss.toFixed(3)} -> ${s.lastLoss.toFixed(3)}; held-out ${s.heldOut.map((h) => h.toFixed(3)).join(' -> ')}; unigram baseline ${s.unigramBaseline.toFixed(3)} nats/char`);
   console.log(`checkpoint ${s.checkpoint} (epoch ${s.bestEpoch}, the best held-out loss), loss curve ${path.join(path.dirname(s.checkpoint), 'loss.svg')}`);
   if (s.sample) console.log(`\nsample (temperature 0.8):\nexport function ${s.sample}\n`);

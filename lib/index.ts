@@ -27,3 +27,4 @@ export * as optim from './optim';
 export { save, load, serialize, deserialize, loadMetadata } from './io/safetensors';
 export * as safetensors from './io/safetensors';
 export type { SaveOptions, LoadOptions } from './io/safetensors';
+export * as distributed from './distributed';

@@ -5,6 +5,8 @@ import * as path from 'path';
 
 import { report } from './cuda';
 import type { CudaVersions } from './cuda';
+import { mpiInfo, ncclInfo } from './distributed/info';
+import type { MpiInfo, NcclInfo } from './distributed/info';
 import { native, packageRoot } from './native';
 
 export interface LibraryInfo {
@@ -32,6 +34,10 @@ export interface Versions {
   blas: BlasInfo;
   /** The NVIDIA side: driver, runtime, cuDNN, cuBLAS, devices, and why 'cuda' is or is not usable. */
   cuda: CudaVersions;
+  /** The MPI library distributed training would use (found at run time, not needed otherwise). */
+  mpi: MpiInfo;
+  /** NCCL, for distributed training between GPUs (found at run time, not needed otherwise). */
+  nccl: NcclInfo;
 }
 
 export function versions(): Versions {
@@ -52,5 +58,7 @@ export function versions(): Versions {
       tried: b.tried.split('\n').filter((l) => l.length > 0),
     },
     cuda: report(),
+    mpi: mpiInfo(),
+    nccl: ncclInfo(),
   };
 }

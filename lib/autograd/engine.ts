@@ -61,7 +61,23 @@ function countDependencies(root: Node): Map<Node, number> {
   return deps;
 }
 
+// Listeners told, after each successful backward pass, which leaves received
+// a gradient in it: how DistributedDataParallel averages gradients across
+// processes once backward() returns, with no call in the training loop.
+export type BackwardListener = (leaves: ReadonlySet<Tensor>) => void;
+const listeners = new Set<BackwardListener>();
+let touched: Set<Tensor> | null = null;
+
+/** Calls `listener` after every backward pass; returns the function that removes it. */
+export function addBackwardListener(listener: BackwardListener): () => void {
+  listeners.add(listener);
+  return () => {
+    listeners.delete(listener);
+  };
+}
+
 function accumulateLeaf(t: Tensor, g: Tensor): void {
+  touched?.add(t);
   const o = ops as EngineOps;
   const summed = g.shape.length === t.shape.length && g.shape.every((s, i) => s === t.shape[i]) ? g : o.sumToShape(g, t.shape);
   // A leaf's gradient has the leaf's dtype even when ops promoted (PyTorch).
@@ -76,6 +92,22 @@ function accumulateLeaf(t: Tensor, g: Tensor): void {
 }
 
 export function runBackward(root: Tensor, gradient: Tensor | undefined, retainGraph: boolean): void {
+  if (listeners.size === 0) {
+    runBackwardPass(root, gradient, retainGraph);
+    return;
+  }
+  const outer = touched;
+  const mine = new Set<Tensor>();
+  touched = mine;
+  try {
+    runBackwardPass(root, gradient, retainGraph);
+  } finally {
+    touched = outer;
+  }
+  for (const listener of [...listeners]) listener(mine);
+}
+
+function runBackwardPass(root: Tensor, gradient: Tensor | undefined, retainGraph: boolean): void {
   if (ops === null) throw new Error('cudnn-rnn: autograd engine used before ops were registered');
   const o = ops;
   noGrad(() => {

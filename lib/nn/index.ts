@@ -15,3 +15,4 @@ export { Sequential } from './sequential';
 export { RNNCellBase, RNNCell, GRUCell, LSTMCell, type CellOptions, type RNNCellOptions } from './cells';
 export * as functional from './functional';
 export type { Reduction, MSELossOptions, NLLLossOptions, CrossEntropyOptions } from './functional';
+export * as parallel from './parallel';
