@@ -2,40 +2,18 @@
 // comparison shared by the LSTM suites (CPU and GPU).
 import { tensor, Tensor } from '../../lib';
 
-import type { DT, FixtureTensor } from './rnn-fixture';
+import type { ConformanceCase, DT, FixtureTensor } from './rnn-fixture';
 
 export type { DT, FixtureTensor };
 
-/** One case of lstm.json's conformance grid. */
-export interface LstmCase {
-  name: string;
+/** One case of lstm.json's conformance grid: rnn.json's fields (without a mode) plus the cell state and projection. */
+export interface LstmCase extends Omit<ConformanceCase, 'mode'> {
   projection: boolean;
   proj_size: number;
-  bias: boolean;
-  batch_first: boolean;
-  bidirectional: boolean;
-  num_layers: number;
-  unbatched: boolean;
-  dtype: DT;
-  has_h0: boolean;
-  input_size: number;
-  hidden_size: number;
-  seq_len: number;
-  batch: number;
-  state_dict: Record<string, FixtureTensor>;
-  input: FixtureTensor;
-  h0: FixtureTensor | null;
   c0: FixtureTensor | null;
-  grad_output: FixtureTensor;
-  grad_h_n: FixtureTensor;
   grad_c_n: FixtureTensor;
-  output: FixtureTensor;
-  h_n: FixtureTensor;
   c_n: FixtureTensor;
-  grad_input: FixtureTensor;
-  grad_h0: FixtureTensor | null;
   grad_c0: FixtureTensor | null;
-  grad_params: Record<string, FixtureTensor>;
 }
 
 /** |ours - torch| <= tol * max(1, |torch|); never loosened to make a mismatch pass. */
