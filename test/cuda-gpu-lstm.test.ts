@@ -19,6 +19,7 @@ import * as path from 'path';
 
 import * as cr from '../lib';
 import type { Tensor } from '../lib';
+import { toTensor } from './helpers/lstm-fixture';
 import type { DT, FixtureTensor, LstmCase } from './helpers/lstm-fixture';
 import { compareTensors, firstBitDifference, gpuDescribe, Tol } from './gpu/common';
 
@@ -31,11 +32,6 @@ const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'lst
 const GPU_TOL: Record<DT, Tol> = { float64: { abs: 5e-5 }, float32: { rel: 1e-4 } };
 
 const onGpu = gpuDescribe('cuda-gpu-lstm');
-
-function toTensor(t: FixtureTensor, dtype: DT, device = 'cpu'): Tensor {
-  const data = dtype === 'float64' ? Float64Array.from(t.data) : Float32Array.from(t.data);
-  return cr.tensor(data, { shape: t.shape, dtype, device });
-}
 
 function fixtureRef(t: FixtureTensor, dtype: DT): { shape: number[]; data: ArrayLike<number>; dtype: DT } {
   return { shape: t.shape, data: dtype === 'float64' ? Float64Array.from(t.data) : Float32Array.from(t.data), dtype };

@@ -13,6 +13,7 @@ import * as path from 'path';
 
 import * as cr from '../lib';
 import type { Tensor } from '../lib';
+import { toTensor } from './helpers/lstm-fixture';
 import type { DT, FixtureTensor } from './helpers/lstm-fixture';
 import { compareTensors, gpuDescribe, Tol } from './gpu/common';
 
@@ -52,11 +53,6 @@ const GPU_TOL: Record<DT, Tol> = { float64: { abs: 5e-5 }, float32: { rel: 1e-4 
 const onGpu = gpuDescribe('cuda-gpu-packed');
 
 type AnyRnn = cr.nn.RNN | cr.nn.GRU | cr.nn.LSTM;
-
-function toTensor(t: FixtureTensor, dtype: DT, device = 'cpu'): Tensor {
-  const data = dtype === 'float64' ? Float64Array.from(t.data) : Float32Array.from(t.data);
-  return cr.tensor(data, { shape: t.shape, dtype, device });
-}
 
 const ref = (t: FixtureTensor, dtype: DT) => ({ shape: t.shape, data: dtype === 'float64' ? Float64Array.from(t.data) : Float32Array.from(t.data), dtype });
 

@@ -20,6 +20,7 @@ import * as cr from '../lib';
 import type { Tensor } from '../lib';
 import { gradcheck, prng, randomInput } from './helpers/gradcheck';
 import { allOnesRelu, checkAllOnesDropout, minMax } from './helpers/dropout-check';
+import { toTensor } from './helpers/rnn-fixture';
 import type { ConformanceCase, DT, FixtureTensor, Mode } from './helpers/rnn-fixture';
 import { compareTensors, firstBitDifference, gpu, gpuDescribe, Tol } from './gpu/common';
 
@@ -33,11 +34,6 @@ const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'rnn
 const GPU_TOL: Record<DT, Tol> = { float64: { abs: 5e-5 }, float32: { rel: 1e-4 } };
 
 const onGpu = gpuDescribe('cuda-gpu-rnn');
-
-function toTensor(t: FixtureTensor, dtype: DT, device = 'cpu'): Tensor {
-  const data = dtype === 'float64' ? Float64Array.from(t.data) : Float32Array.from(t.data);
-  return cr.tensor(data, { shape: t.shape, dtype, device });
-}
 
 function fixtureRef(t: FixtureTensor, dtype: DT): { shape: number[]; data: ArrayLike<number>; dtype: DT } {
   return { shape: t.shape, data: dtype === 'float64' ? Float64Array.from(t.data) : Float32Array.from(t.data), dtype };

@@ -17,6 +17,7 @@ import {
   add, cat, chunk, manualSeed, matmul, mul, nn, noGrad, randn, relu, select, sigmoid, stack, sub, sum, t as transposeT, tanh, tensor, Tensor,
 } from '../lib';
 
+import { asFixture, compare, toTensor } from './helpers/rnn-fixture';
 import type { ConformanceCase, DT, FixtureTensor, Mode } from './helpers/rnn-fixture';
 
 type Case = ConformanceCase;
@@ -26,13 +27,6 @@ const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'rnn
   factors: Record<string, unknown[]>;
   cases: Case[];
 };
-
-const TOL: Record<DT, number> = { float64: 1e-10, float32: 1e-5 };
-
-function toTensor(t: FixtureTensor, dtype: DT): Tensor {
-  const data = dtype === 'float64' ? Float64Array.from(t.data) : Float32Array.from(t.data);
-  return tensor(data, { shape: t.shape, dtype });
-}
 
 function build(c: Case): nn.RNNBase {
   const opts = { numLayers: c.num_layers, bias: c.bias, batchFirst: c.batch_first, bidirectional: c.bidirectional, dtype: c.dtype };
@@ -48,42 +42,6 @@ function loadFixtureWeights(rnn: nn.RNNBase, c: Case): void {
   } finally {
     for (const t of Object.values(sd)) t.dispose();
   }
-}
-
-/**
- * Compares a tensor with the fixture; returns a list of human-readable
- * failures (empty when everything matches).
- */
-function compare(what: string, actual: Tensor | null, expected: FixtureTensor, dtype: DT): string[] {
-  if (actual === null) return [`${what}: missing (null), expected shape [${expected.shape.join(', ')}]`];
-  const fails: string[] = [];
-  if (actual.dtype !== dtype) fails.push(`${what}: dtype ${actual.dtype}, expected ${dtype}`);
-  if (actual.shape.length !== expected.shape.length || actual.shape.some((s, i) => s !== expected.shape[i])) {
-    return [...fails, `${what}: shape [${actual.shape.join(', ')}], expected [${expected.shape.join(', ')}]`];
-  }
-  const a = actual.dataSync();
-  const exp = dtype === 'float64' ? Float64Array.from(expected.data) : Float32Array.from(expected.data);
-  const tol = TOL[dtype];
-  let bad = 0;
-  let worst = -1;
-  let worstRatio = 0;
-  for (let i = 0; i < exp.length; ++i) {
-    const err = Math.abs(a[i] - exp[i]);
-    const lim = tol * Math.max(1, Math.abs(exp[i]));
-    if (!(err <= lim)) {
-      bad += 1;
-      const ratio = Number.isNaN(err) ? Infinity : err / lim;
-      if (ratio > worstRatio) {
-        worstRatio = ratio;
-        worst = i;
-      }
-    }
-  }
-  if (bad > 0) {
-    fails.push(`${what}: ${bad}/${exp.length} elements off; worst at flat index ${worst}: got ${a[worst]}, expected ${exp[worst]} ` +
-      `(|diff| = ${Math.abs(a[worst] - exp[worst]).toExponential(3)}, tol ${tol} * max(1, |expected|))`);
-  }
-  return fails;
 }
 
 function inputs(c: Case, requiresGrad: boolean): { x: Tensor; h0: Tensor | null } {
@@ -352,10 +310,6 @@ const BIG: BigCase[] = [
 const bigName = (b: BigCase): string =>
   `${b.mode} I${b.I} H${b.H} T${b.T} N${b.N} L${b.numLayers} ${b.bidirectional ? 'bidir' : 'unidir'} ${b.bias ? 'bias' : 'nobias'} ` +
   `${b.batchFirst ? 'batch_first' : 'seq_first'} ${b.dtype} ${b.h0 ? 'h0' : 'no_h0'} (${b.why})`;
-
-function asFixture(t: Tensor): FixtureTensor {
-  return { shape: [...t.shape], data: Array.from(t.dataSync()) };
-}
 
 describe('larger sizes (packed / threaded kernel paths) match the op-by-op reference', () => {
   test.each(BIG.map((b) => [bigName(b), b] as [string, BigCase]))('%s', (_n, b) => {
