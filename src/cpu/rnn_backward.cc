@@ -39,10 +39,8 @@ Status backward_impl(const BackwardArgs& args) {
   S* dw = static_cast<S*>(args.dw);
   S* dhx = static_cast<S*>(args.dhx);
 
-  if (reserve[0] != S(kReserveMagic))
-    return Status(StatusCode::InvalidArgument,
-                  "rnn backward: the reserve was not filled by a training-mode forward");
-  const bool dropped = reserve[1] > S(0);
+  bool dropped = false;
+  CUDNN_RNN_RETURN_IF_ERROR(read_reserve_header(reserve, &dropped));
 
   TeamLease team(wanted_threads(d));
   Chunk chunks[kMaxChunks];

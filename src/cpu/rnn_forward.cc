@@ -76,15 +76,10 @@ Status forward_impl(const ForwardArgs& args) {
   S* mid = scratch.ptr<S>(o_mid);
   std::fill(zero, zero + zero_n, S(0));
 
-  if (training) {
-    std::fill(reserve, reserve + kReserveHeader, S(0));
-    reserve[0] = S(kReserveMagic);
-    reserve[1] = S(p);
-  }
+  if (training) write_reserve_header(reserve, p);
 
   const S* in = x;  // this layer's input, (T, N, in_size)
   for (int64_t l = 0; l < L; ++l) {
-    const int64_t I = d.in_size(l);
     const bool last = l == L - 1;
     ReserveOffsets ro{};
     // Where the layer's output goes: the reserve in training (backward reads
@@ -99,16 +94,7 @@ Status forward_impl(const ForwardArgs& args) {
       out = last ? y : mid + (l % 2) * TN * DH;
     }
 
-    // All steps' input projections at once: gi = X W_ih^T, (T*N, G*H). A
-    // tiny one (the latency case: 20 x 192 x 64) is cheaper on the dot
-    // kernel, which reads W_ih in place, than in a BLAS that packs it first.
-    const bool tiny = TN * GH * I <= (int64_t(1) << 18) && cpu_isa() != Isa::Baseline;
-    for (int64_t dir = 0; dir < D; ++dir) {
-      const S* w_ih = w + weight_offsets(d, l, dir).w_ih;
-      S* gi = gi_all + dir * TN * GH;
-      if (tiny) gemm_nt_small<S>(TN, GH, I, in, I, w_ih, I, gi, GH);
-      else gemm<S>(false, true, TN, GH, I, S(1), in, I, w_ih, I, S(0), gi, GH);
-    }
+    project_inputs(d, w, l, in, TN, gi_all);  // gi = X W_ih^T for every step
 
     // Phase s is time step s (the reverse direction's t = T-1-s). Step t
     // runs its first n = rows(t) rows: those that ran the step before in the

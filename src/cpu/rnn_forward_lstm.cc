@@ -84,15 +84,10 @@ Status lstm_forward_impl(const ForwardArgs& args) {
   S* hfull = scratch.ptr<S>(o_hfull);
   std::fill(zero, zero + zero_n, S(0));
 
-  if (training) {
-    std::fill(reserve, reserve + kReserveHeader, S(0));
-    reserve[0] = S(kReserveMagic);
-    reserve[1] = S(p);
-  }
+  if (training) write_reserve_header(reserve, p);
 
   const S* in = x;  // this layer's input, (T, N, in_size)
   for (int64_t l = 0; l < L; ++l) {
-    const int64_t I = d.in_size(l);
     const bool last = l == L - 1;
     ReserveOffsets ro{};
     S* out;
@@ -105,13 +100,7 @@ Status lstm_forward_impl(const ForwardArgs& args) {
       out = last ? y : mid + (l % 2) * TN * DR;
     }
 
-    const bool tiny = TN * GH * I <= (int64_t(1) << 18) && cpu_isa() != Isa::Baseline;
-    for (int64_t dir = 0; dir < D; ++dir) {
-      const S* w_ih = w + weight_offsets(d, l, dir).w_ih;
-      S* gi = gi_all + dir * TN * GH;
-      if (tiny) gemm_nt_small<S>(TN, GH, I, in, I, w_ih, I, gi, GH);
-      else gemm<S>(false, true, TN, GH, I, S(1), in, I, w_ih, I, S(0), gi, GH);
-    }
+    project_inputs(d, w, l, in, TN, gi_all);  // gi = X W_ih^T for every step
 
     // Without a projection phase s is time step s (the reverse direction's
     // t = T-1-s); with one, phases 2s and 2s+1 are step s's gates and projection.

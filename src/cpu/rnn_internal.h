@@ -92,6 +92,12 @@ constexpr double kReserveMagic = 7919.0;  // exact in float32 and float64
 constexpr int64_t kNone = -1;
 
 int64_t save_width(const Dims& d);  // saved gate values per (t, n) row
+// The header, written by every training forward and checked by its backward
+// (rnn_layer_common.cc); *dropped = whether mask/drop were filled.
+template <typename S>
+void write_reserve_header(S* reserve, double p);
+template <typename S>
+Status read_reserve_header(const S* reserve, bool* dropped);
 struct ReserveOffsets {
   int64_t out;
   int64_t mask;      // kNone for the last layer
@@ -148,6 +154,11 @@ class ScratchLease {
 template <typename S>
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, S alpha, const S* a,
           int64_t lda, const S* b, int64_t ldb, S beta, S* c, int64_t ldc);
+
+// All steps' input projections of `layer` at once, per direction:
+// gi_all + dir * rows * G*H = X W_ih^T, (rows, G*H) (rnn_layer_common.cc).
+template <typename S>
+void project_inputs(const Dims& d, const S* w, int64_t layer, const S* in, int64_t rows, S* gi_all);
 
 // ---- Per-step recurrent products ------------------------------------------------
 
