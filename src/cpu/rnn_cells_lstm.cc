@@ -1,18 +1,18 @@
 // The LSTM's gate maths for one time step, one slice of hidden units and all
-// N rows, fused like the GRU's (rnn_cells.cc): one pass for the four gate
-// pre-activations, vectorised sigmoid/tanh on contiguous runs, one pass for
-// the cell state and one for h. Forward follows PyTorch's CPU LSTMCell
+// N rows. The forward is one vectorised pass per row: per unit the four gate
+// pre-activations, their sigmoid/tanh (vmath_core.h, inlined), the cell state
+// and h', with nothing stored in between. Forward follows PyTorch's CPU LSTMCell
 // (reference §2): gates = (h W_hh^T + b_hh) + (x W_ih^T + b_ih), split
 // i|f|g|o; c' = f * c + i * g; h' = o * tanh(c'). Backward is the chain rule
 // through those ops, with sigmoid'/tanh' taken from the saved outputs.
 //
 // A file of its own so that the RNN/GRU kernels stay as they are; compiled
-// plain and once more for AVX2+FMA, picked at run time.
+// plain, for AVX2+FMA and for AVX-512, picked at run time (isa.h).
 #include <algorithm>
 #include <cstdint>
 
 #include "rnn_internal.h"
-#include "vmath.h"
+#include "vmath_core.h"
 
 #if defined(__GNUC__)
 #define LSTM_INLINE inline __attribute__((always_inline))
@@ -30,10 +30,9 @@
 #define LSTM_IVDEP
 #endif
 #if defined(__GNUC__) && defined(__x86_64__)
-#define LSTM_HAS_AVX2 1
-#define LSTM_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#define LSTM_HAS_WIDE 1
 #else
-#define LSTM_HAS_AVX2 0
+#define LSTM_HAS_WIDE 0
 #endif
 
 namespace cudnn_rnn {
@@ -43,46 +42,51 @@ namespace detail {
 
 namespace {
 
+// One row's gates in a single pass: for each unit the four pre-activations,
+// their sigmoid/tanh (vmath's cores, inlined so the loop vectorises), the
+// new cell state and h', with nothing written in between. kSave: training
+// writes the activations to the reserve row; inference keeps only c' and h'.
+template <typename S, bool kSave>
+LSTM_INLINE void lstm_row_forward(int64_t U, int64_t H, const S* gir, const S* ghr,
+                                  const S* b_ih, const S* b_hh, const S* c0, S* c, S* o, S* sv) {
+  using namespace vmath::core;
+  LSTM_IVDEP
+  for (int64_t j = 0; j < U; ++j) {
+    const S i = sigmoid_core((ghr[j] + b_hh[j]) + (gir[j] + b_ih[j]));
+    const S f = sigmoid_core((ghr[U + j] + b_hh[H + j]) + (gir[H + j] + b_ih[H + j]));
+    const S g = tanh_core((ghr[2 * U + j] + b_hh[2 * H + j]) + (gir[2 * H + j] + b_ih[2 * H + j]));
+    const S og = sigmoid_core((ghr[3 * U + j] + b_hh[3 * H + j]) + (gir[3 * H + j] + b_ih[3 * H + j]));
+    const S cn = f * c0[j] + i * g;
+    const S tc = tanh_core(cn);
+    o[j] = og * tc;
+    if (kSave) {
+      sv[j] = i;
+      sv[H + j] = f;
+      sv[2 * H + j] = g;
+      sv[3 * H + j] = og;
+      sv[4 * H + j] = cn;
+      sv[5 * H + j] = tc;
+    } else {
+      c[j] = cn;
+    }
+  }
+}
+
 template <typename S>
 LSTM_INLINE void lstm_forward_body(int64_t N, int64_t U, int64_t H, S* gi, int64_t ldgi, S* gh,
                                    int64_t ldgh, const S* b_ih, const S* b_hh, const S* cp,
                                    int64_t ldc, S* cn, int64_t ldcn, S* cn2, int64_t ldcn2, S* out,
                                    int64_t ldo, S* out2, int64_t ldo2, S* save, int64_t ldsave) {
   for (int64_t row = 0; row < N; ++row) {
-    S* gir = gi + row * ldgi;
-    S* ghr = gh + row * ldgh;
-    // Training writes the activations straight into the reserve; inference
-    // reuses the row's product slots for them and its (consumed) input
-    // projection slot for tanh(c').
-    S* sv = save ? save + row * ldsave : nullptr;
-    S* ig = sv ? sv : ghr;
-    S* fg = sv ? sv + H : ghr + U;
-    S* gg = sv ? sv + 2 * H : ghr + 2 * U;
-    S* og = sv ? sv + 3 * H : ghr + 3 * U;
-    S* c = sv ? sv + 4 * H : cn + row * ldcn;
-    S* tc = sv ? sv + 5 * H : gir;
+    const S* gir = gi + row * ldgi;
+    const S* ghr = gh + row * ldgh;
     const S* c0 = cp + row * ldc;
-    LSTM_IVDEP
-    for (int64_t j = 0; j < U; ++j) {
-      ig[j] = (ghr[j] + b_hh[j]) + (gir[j] + b_ih[j]);
-      fg[j] = (ghr[U + j] + b_hh[H + j]) + (gir[H + j] + b_ih[H + j]);
-      gg[j] = (ghr[2 * U + j] + b_hh[2 * H + j]) + (gir[2 * H + j] + b_ih[2 * H + j]);
-      og[j] = (ghr[3 * U + j] + b_hh[3 * H + j]) + (gir[3 * H + j] + b_ih[3 * H + j]);
-    }
-    if (fg == ig + U) {
-      vmath::sigmoid(ig, ig, 2 * U);
-    } else {
-      vmath::sigmoid(ig, ig, U);
-      vmath::sigmoid(fg, fg, U);
-    }
-    vmath::sigmoid(og, og, U);
-    vmath::tanh(gg, gg, U);
-    LSTM_IVDEP
-    for (int64_t j = 0; j < U; ++j) c[j] = fg[j] * c0[j] + ig[j] * gg[j];
-    vmath::tanh(c, tc, U);
     S* o = out + row * ldo;
-    LSTM_IVDEP
-    for (int64_t j = 0; j < U; ++j) o[j] = og[j] * tc[j];
+    // Training writes the activations (and c') straight into the reserve.
+    S* sv = save ? save + row * ldsave : nullptr;
+    S* c = sv ? sv + 4 * H : cn + row * ldcn;
+    if (sv) lstm_row_forward<S, true>(U, H, gir, ghr, b_ih, b_hh, c0, c, o, sv);
+    else lstm_row_forward<S, false>(U, H, gir, ghr, b_ih, b_hh, c0, c, o, sv);
     if (out2) std::copy(o, o + U, out2 + row * ldo2);
     if (cn2) std::copy(c, c + U, cn2 + row * ldcn2);
   }
@@ -156,32 +160,37 @@ template <typename S>
 void lstm_forward_plain LSTM_FWD_PARAMS { lstm_forward_body<S> LSTM_FWD_ARGS; }
 template <typename S>
 void lstm_backward_plain LSTM_BWD_PARAMS { lstm_backward_body<S> LSTM_BWD_ARGS; }
-#if LSTM_HAS_AVX2
+#if LSTM_HAS_WIDE
 template <typename S>
-LSTM_TARGET_AVX2 void lstm_forward_avx2 LSTM_FWD_PARAMS { lstm_forward_body<S> LSTM_FWD_ARGS; }
+CUDNN_RNN_TARGET_AVX2 void lstm_forward_avx2 LSTM_FWD_PARAMS { lstm_forward_body<S> LSTM_FWD_ARGS; }
 template <typename S>
-LSTM_TARGET_AVX2 void lstm_backward_avx2 LSTM_BWD_PARAMS { lstm_backward_body<S> LSTM_BWD_ARGS; }
-#endif
-
-bool use_avx2() {
-  static const bool yes = LSTM_HAS_AVX2 && cpu_isa() != Isa::Baseline;
-  return yes;
+CUDNN_RNN_TARGET_AVX2 void lstm_backward_avx2 LSTM_BWD_PARAMS { lstm_backward_body<S> LSTM_BWD_ARGS; }
+template <typename S>
+CUDNN_RNN_TARGET_AVX512 void lstm_forward_avx512 LSTM_FWD_PARAMS {
+  lstm_forward_body<S> LSTM_FWD_ARGS;
 }
+template <typename S>
+CUDNN_RNN_TARGET_AVX512 void lstm_backward_avx512 LSTM_BWD_PARAMS {
+  lstm_backward_body<S> LSTM_BWD_ARGS;
+}
+#endif
 
 }  // namespace
 
 template <typename S>
 void lstm_step_forward LSTM_FWD_PARAMS {
-#if LSTM_HAS_AVX2
-  if (use_avx2()) return lstm_forward_avx2<S> LSTM_FWD_ARGS;
+#if LSTM_HAS_WIDE
+  if (cpu_isa() == Isa::Avx512) return lstm_forward_avx512<S> LSTM_FWD_ARGS;
+  if (cpu_isa() == Isa::Avx2) return lstm_forward_avx2<S> LSTM_FWD_ARGS;
 #endif
   lstm_forward_plain<S> LSTM_FWD_ARGS;
 }
 
 template <typename S>
 void lstm_step_backward LSTM_BWD_PARAMS {
-#if LSTM_HAS_AVX2
-  if (use_avx2()) return lstm_backward_avx2<S> LSTM_BWD_ARGS;
+#if LSTM_HAS_WIDE
+  if (cpu_isa() == Isa::Avx512) return lstm_backward_avx512<S> LSTM_BWD_ARGS;
+  if (cpu_isa() == Isa::Avx2) return lstm_backward_avx2<S> LSTM_BWD_ARGS;
 #endif
   lstm_backward_plain<S> LSTM_BWD_ARGS;
 }

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "isa.h"
 #include "rnn.h"
 
 namespace cudnn_rnn {
@@ -162,10 +163,9 @@ void project_inputs(const Dims& d, const S* w, int64_t layer, const S* in, int64
 
 // ---- Per-step recurrent products ------------------------------------------------
 
-// Widest kernels this CPU runs (the build targets baseline x86-64); defined
-// in rnn_kernels_packed.cc. CUDNN_RNN_CPU_ISA=baseline|avx2 caps it.
-enum class Isa { Baseline, Avx2, Avx512 };
-Isa cpu_isa();
+// Widest kernels this CPU runs (isa.h).
+using cpu::Isa;
+using cpu::cpu_isa;
 
 // Tiny batches (N <= 4, rnn_kernels_small.cc), reading W_hh where it lies.
 // C (m x n) = A (m x k) * B^T with B n x k (forward: h W_hh^T), overwritten.

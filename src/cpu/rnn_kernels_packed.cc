@@ -11,7 +11,6 @@
 // times (AVX-512, AVX2+FMA, baseline) from one body and picked at run time.
 // Tiny batches use rnn_kernels_small.cc instead.
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 
 #include "rnn_internal.h"
@@ -149,25 +148,6 @@ __attribute__((target("avx2,fma"))) void packed_avx2(int64_t m, int64_t k, const
 #endif  // CUDNN_RNN_X86
 
 }  // namespace
-
-Isa cpu_isa() {
-  static const Isa chosen = [] {
-    Isa best = Isa::Baseline;
-#if CUDNN_RNN_X86
-    __builtin_cpu_init();
-    const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    if (avx2) best = __builtin_cpu_supports("avx512f") ? Isa::Avx512 : Isa::Avx2;
-#endif
-    // CUDNN_RNN_CPU_ISA=baseline|avx2 caps the choice (tests, and a way out
-    // should a wide kernel misbehave on some CPU); it never raises it.
-    if (const char* cap = std::getenv("CUDNN_RNN_CPU_ISA")) {
-      if (std::strcmp(cap, "baseline") == 0) best = Isa::Baseline;
-      else if (std::strcmp(cap, "avx2") == 0 && best == Isa::Avx512) best = Isa::Avx2;
-    }
-    return best;
-  }();
-  return chosen;
-}
 
 template <typename S>
 int64_t packed_nr() {
