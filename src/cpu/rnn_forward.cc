@@ -58,6 +58,7 @@ Status forward_impl(const ForwardArgs& args) {
   // packed slice of W_hh.
   ScratchPlan plan;
   const size_t o_gi = plan.add<S>(D * TN * GH);
+  const size_t o_pack_ih = plan.add<S>(projection_pack_numel<S>(d, team));
   const int64_t zero_n = std::max(N * H, GH);
   const size_t o_zero = plan.add<S>(zero_n);
   const int64_t n_mid = training ? 0 : std::min<int64_t>(L - 1, 2);
@@ -72,6 +73,7 @@ Status forward_impl(const ForwardArgs& args) {
   }
   ScratchLease scratch(plan.bytes());
   S* gi_all = scratch.ptr<S>(o_gi);
+  S* pack_ih = scratch.ptr<S>(o_pack_ih);
   S* zero = scratch.ptr<S>(o_zero);
   S* mid = scratch.ptr<S>(o_mid);
   std::fill(zero, zero + zero_n, S(0));
@@ -94,7 +96,7 @@ Status forward_impl(const ForwardArgs& args) {
       out = last ? y : mid + (l % 2) * TN * DH;
     }
 
-    project_inputs(d, w, l, in, TN, gi_all);  // gi = X W_ih^T for every step
+    project_inputs(d, w, l, in, TN, gi_all, team, pack_ih);  // gi = X W_ih^T for every step
 
     // Phase s is time step s (the reverse direction's t = T-1-s). Step t
     // runs its first n = rows(t) rows: those that ran the step before in the

@@ -61,6 +61,7 @@ Status lstm_forward_impl(const ForwardArgs& args) {
   // (and of W_hr).
   ScratchPlan plan;
   const size_t o_gi = plan.add<S>(D * TN * GH);
+  const size_t o_pack_ih = plan.add<S>(projection_pack_numel<S>(d, team));
   const int64_t zero_n = std::max(N * H, GH);
   const size_t o_zero = plan.add<S>(zero_n);
   const int64_t n_mid = training ? 0 : std::min<int64_t>(L - 1, 2);
@@ -78,6 +79,7 @@ Status lstm_forward_impl(const ForwardArgs& args) {
   }
   ScratchLease scratch(plan.bytes());
   S* gi_all = scratch.ptr<S>(o_gi);
+  S* pack_ih = scratch.ptr<S>(o_pack_ih);
   S* zero = scratch.ptr<S>(o_zero);
   S* mid = scratch.ptr<S>(o_mid);
   S* cstate = scratch.ptr<S>(o_cstate);
@@ -100,7 +102,7 @@ Status lstm_forward_impl(const ForwardArgs& args) {
       out = last ? y : mid + (l % 2) * TN * DR;
     }
 
-    project_inputs(d, w, l, in, TN, gi_all);  // gi = X W_ih^T for every step
+    project_inputs(d, w, l, in, TN, gi_all, team, pack_ih);  // gi = X W_ih^T for every step
 
     // Without a projection phase s is time step s (the reverse direction's
     // t = T-1-s); with one, phases 2s and 2s+1 are step s's gates and projection.
@@ -184,6 +186,12 @@ Status lstm_forward_impl(const ForwardArgs& args) {
                              nullptr, H, o + r0 * ldo, ldo, o2 ? o2 + r0 * DR : nullptr, DR,
                              save_t ? save_t + r0 * sw + u0 : nullptr, sw);
       };
+      // The next step's input projections were written long before (the
+      // whole layer's, megabytes ago): ask for them now so that they arrive
+      // in cache while this step's product runs.
+      const int64_t tn = dir == 0 ? t + 1 : t - 1;
+      if (tn >= 0 && tn < T)
+        prefetch_slices(gi_all + dir * TN * GH + st.at(tn) * GH + u0, st.rows(tn), GH, G, H, U);
       // Continuing rows: this direction's own output at the neighbouring step
       // (row stride D*R) and the cell state saved there (training) or
       // updated in place (inference).

@@ -158,8 +158,15 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, S alpha, 
 
 // All steps' input projections of `layer` at once, per direction:
 // gi_all + dir * rows * G*H = X W_ih^T, (rows, G*H) (rnn_layer_common.cc).
+// With a team (and a vector ISA) the team computes it with the packed
+// kernel, packing W_ih into pack_ws (projection_pack_numel elements, for
+// any layer; 0 when the BLAS will do it); otherwise the BLAS does.
+class TeamLease;
 template <typename S>
-void project_inputs(const Dims& d, const S* w, int64_t layer, const S* in, int64_t rows, S* gi_all);
+int64_t projection_pack_numel(const Dims& d, const TeamLease& team);
+template <typename S>
+void project_inputs(const Dims& d, const S* w, int64_t layer, const S* in, int64_t rows, S* gi_all,
+                    TeamLease& team, S* pack_ws);
 
 // ---- Per-step recurrent products ------------------------------------------------
 
@@ -178,7 +185,8 @@ void gemm_nn_small(int64_t m, int64_t n, int64_t k, const S* a, int64_t lda, con
                    int64_t ldb, S* c, int64_t ldc);
 
 // Larger batches (rnn_kernels_packed.cc): B packed once per call into panels
-// of packed_nr() columns (zero-padded), then C (m x n_pad) = A (m x k) * B.
+// of packed_nr() columns (zero-padded), then C (m x n) = A (m x k) * B; the
+// panels must cover n columns, and no column of C past n is written.
 template <typename S>
 int64_t packed_nr();
 template <typename S>
@@ -192,8 +200,25 @@ void pack_nt(int64_t k, int64_t blocks, int64_t cols, const S* w, int64_t ldw,
 template <typename S>
 void pack_nn(int64_t k, int64_t cols, const S* w, int64_t ldw, S* out);
 template <typename S>
-void gemm_packed(int64_t m, int64_t k, const S* a, int64_t lda, const S* bp, int64_t n_pad, S* c,
+void gemm_packed(int64_t m, int64_t k, const S* a, int64_t lda, const S* bp, int64_t n, S* c,
                  int64_t ldc);
+
+// Prefetches (into L2) rows x blocks slices of `units` elements, block b of
+// a row at +b*block_stride, rows ld apart: the next step's input projections.
+template <typename S>
+inline void prefetch_slices(const S* p, int64_t rows, int64_t ld, int64_t blocks,
+                            int64_t block_stride, int64_t units) {
+#if defined(__GNUC__)
+  constexpr int64_t kLine = 64 / int64_t(sizeof(S));
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t b = 0; b < blocks; ++b) {
+      const S* q = p + r * ld + b * block_stride;
+      for (int64_t j = 0; j < units; j += kLine) __builtin_prefetch(q + j, 0, 2);
+    }
+#else
+  (void)p, (void)rows, (void)ld, (void)blocks, (void)block_stride, (void)units;
+#endif
+}
 
 // ---- Thread team (rnn_team.cc) -------------------------------------------------------
 
@@ -202,6 +227,7 @@ struct Chunk {
   int64_t dir, u0, units;
 };
 constexpr int kMaxChunks = 32;
+constexpr int kMaxRunChunks = 64;  // run_phases with more chunks runs on the caller alone
 // One chunk per direction for one thread; otherwise about two per thread, of
 // at least 32 units, so that a thread that is descheduled (a loaded machine)
 // holds up little. Returns the count written to out[kMaxChunks].
@@ -221,9 +247,11 @@ class TeamLease {
   int size() const { return size_; }
   // Runs task(phase, chunk) for every phase in [0, phases) and chunk in
   // [0, chunks); a phase starts only when the previous one is complete (a
-  // time step needs all of the previous one). Tasks are claimed by whichever
-  // thread is free, the caller's included; returns when all are done.
-  // task must not throw.
+  // time step needs all of the previous one). Each thread (the caller's
+  // included) runs its own block of chunks first, then claims any left, so
+  // chunk c of consecutive phases usually runs on the same core; returns
+  // when all are done. At most kMaxRunChunks chunks share the team. task
+  // must not throw.
   template <typename F>
   void run_phases(int64_t phases, int chunks, F& task) {
     run_impl(

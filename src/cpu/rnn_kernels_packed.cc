@@ -66,28 +66,43 @@ CUDNN_RNN_INLINE void micro(int64_t k, const S* a, int64_t lda, const S* bp, S* 
     for (int v = 0; v < NV; ++v) std::memcpy(c + i * ldc + v * L, &acc[i][v], sizeof(V));
 }
 
+// Rows [0, m) of one panel's columns, MR rows at a time; the leftover rows
+// take the same kernel with fewer rows (unrolled per count).
+template <typename S, int BYTES, int MR, int NV>
+CUDNN_RNN_INLINE void panel_rows(int64_t m, int64_t k, const S* a, int64_t lda, const S* panel,
+                                 S* c, int64_t ldc) {
+  int64_t i = 0;
+  for (; i + MR <= m; i += MR) micro<S, BYTES, MR, NV>(k, a + i * lda, lda, panel, c + i * ldc, ldc);
+  const S* ai = a + i * lda;
+  S* ci = c + i * ldc;
+  switch (m - i) {
+    case 7: if constexpr (MR > 7) micro<S, BYTES, 7, NV>(k, ai, lda, panel, ci, ldc); break;
+    case 6: if constexpr (MR > 6) micro<S, BYTES, 6, NV>(k, ai, lda, panel, ci, ldc); break;
+    case 5: if constexpr (MR > 5) micro<S, BYTES, 5, NV>(k, ai, lda, panel, ci, ldc); break;
+    case 4: if constexpr (MR > 4) micro<S, BYTES, 4, NV>(k, ai, lda, panel, ci, ldc); break;
+    case 3: micro<S, BYTES, 3, NV>(k, ai, lda, panel, ci, ldc); break;
+    case 2: micro<S, BYTES, 2, NV>(k, ai, lda, panel, ci, ldc); break;
+    case 1: micro<S, BYTES, 1, NV>(k, ai, lda, panel, ci, ldc); break;
+    default: break;
+  }
+}
+
 template <typename S, int BYTES, int MR, int NV>
 CUDNN_RNN_INLINE void packed_body(int64_t m, int64_t k, const S* a, int64_t lda, const S* bp,
-                                  int64_t n_pad, S* c, int64_t ldc) {
+                                  int64_t n, S* c, int64_t ldc) {
   constexpr int64_t NR = NV * BYTES / int64_t(sizeof(S));
-  for (int64_t j = 0; j < n_pad; j += NR) {
-    const S* panel = bp + j * k;  // the panel stays in L1 across the row blocks
-    int64_t i = 0;
-    for (; i + MR <= m; i += MR)
-      micro<S, BYTES, MR, NV>(k, a + i * lda, lda, panel, c + i * ldc + j, ldc);
-    // Leftover rows: the same kernel with fewer rows (unrolled per count).
-    const S* ai = a + i * lda;
-    S* ci = c + i * ldc + j;
-    switch (m - i) {
-      case 7: if constexpr (MR > 7) micro<S, BYTES, 7, NV>(k, ai, lda, panel, ci, ldc); break;
-      case 6: if constexpr (MR > 6) micro<S, BYTES, 6, NV>(k, ai, lda, panel, ci, ldc); break;
-      case 5: if constexpr (MR > 5) micro<S, BYTES, 5, NV>(k, ai, lda, panel, ci, ldc); break;
-      case 4: if constexpr (MR > 4) micro<S, BYTES, 4, NV>(k, ai, lda, panel, ci, ldc); break;
-      case 3: micro<S, BYTES, 3, NV>(k, ai, lda, panel, ci, ldc); break;
-      case 2: micro<S, BYTES, 2, NV>(k, ai, lda, panel, ci, ldc); break;
-      case 1: micro<S, BYTES, 1, NV>(k, ai, lda, panel, ci, ldc); break;
-      default: break;
-    }
+  int64_t j = 0;
+  // Whole panels; each stays in L1 across the row blocks.
+  for (; j + NR <= n; j += NR) panel_rows<S, BYTES, MR, NV>(m, k, a, lda, bp + j * k, c + j, ldc);
+  if (j == n) return;
+  // A last, partial panel goes through a tile so that no column of C past n
+  // is written (C may be a row of a larger matrix).
+  alignas(64) S tile[MR * NR];
+  for (int64_t i = 0; i < m; i += MR) {
+    const int64_t rows = std::min<int64_t>(MR, m - i);
+    panel_rows<S, BYTES, MR, NV>(rows, k, a + i * lda, lda, bp + j * k, tile, NR);
+    for (int64_t r = 0; r < rows; ++r)
+      std::copy(tile + r * NR, tile + r * NR + (n - j), c + (i + r) * ldc + j);
   }
 }
 #endif  // CUDNN_RNN_VECTOR
@@ -116,18 +131,18 @@ int64_t nr_for(Isa i) {
 // ---- One entry point per instruction set -------------------------------------
 
 template <typename S>
-void packed_baseline(int64_t m, int64_t k, const S* a, int64_t lda, const S* bp, int64_t n_pad,
+void packed_baseline(int64_t m, int64_t k, const S* a, int64_t lda, const S* bp, int64_t n,
                      S* c, int64_t ldc) {
 #if CUDNN_RNN_VECTOR
-  packed_body<S, 16, kMr128, kNv128>(m, k, a, lda, bp, n_pad, c, ldc);
+  packed_body<S, 16, kMr128, kNv128>(m, k, a, lda, bp, n, c, ldc);
 #else
   // Portable fallback: panels of 8 columns, one row at a time.
-  for (int64_t j = 0; j < n_pad; j += 8)
+  for (int64_t j = 0; j < n; j += 8)
     for (int64_t i = 0; i < m; ++i) {
       S acc[8] = {};
       for (int64_t p = 0; p < k; ++p)
         for (int q = 0; q < 8; ++q) acc[q] += a[i * lda + p] * bp[j * k + p * 8 + q];
-      std::copy(acc, acc + 8, c + i * ldc + j);
+      std::copy(acc, acc + std::min<int64_t>(8, n - j), c + i * ldc + j);
     }
 #endif
 }
@@ -136,14 +151,14 @@ void packed_baseline(int64_t m, int64_t k, const S* a, int64_t lda, const S* bp,
 template <typename S>
 __attribute__((target("avx512f,avx2,fma"))) void packed_avx512(int64_t m, int64_t k, const S* a,
                                                               int64_t lda, const S* bp,
-                                                              int64_t n_pad, S* c, int64_t ldc) {
-  packed_body<S, 64, kMr512, kNv512>(m, k, a, lda, bp, n_pad, c, ldc);
+                                                              int64_t n, S* c, int64_t ldc) {
+  packed_body<S, 64, kMr512, kNv512>(m, k, a, lda, bp, n, c, ldc);
 }
 template <typename S>
 __attribute__((target("avx2,fma"))) void packed_avx2(int64_t m, int64_t k, const S* a,
-                                                     int64_t lda, const S* bp, int64_t n_pad,
+                                                     int64_t lda, const S* bp, int64_t n,
                                                      S* c, int64_t ldc) {
-  packed_body<S, 32, kMr256, kNv256>(m, k, a, lda, bp, n_pad, c, ldc);
+  packed_body<S, 32, kMr256, kNv256>(m, k, a, lda, bp, n, c, ldc);
 }
 #endif  // CUDNN_RNN_X86
 
@@ -197,18 +212,18 @@ void pack_nn(int64_t k, int64_t cols, const S* w, int64_t ldw, S* out) {
 }
 
 template <typename S>
-void gemm_packed(int64_t m, int64_t k, const S* a, int64_t lda, const S* bp, int64_t n_pad, S* c,
+void gemm_packed(int64_t m, int64_t k, const S* a, int64_t lda, const S* bp, int64_t n, S* c,
                  int64_t ldc) {
-  if (m <= 0 || n_pad <= 0) return;
+  if (m <= 0 || n <= 0) return;
   if (k <= 0) {
-    for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n_pad, S(0));
+    for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, S(0));
     return;
   }
 #if CUDNN_RNN_X86
-  if (cpu_isa() == Isa::Avx512) return packed_avx512(m, k, a, lda, bp, n_pad, c, ldc);
-  if (cpu_isa() == Isa::Avx2) return packed_avx2(m, k, a, lda, bp, n_pad, c, ldc);
+  if (cpu_isa() == Isa::Avx512) return packed_avx512(m, k, a, lda, bp, n, c, ldc);
+  if (cpu_isa() == Isa::Avx2) return packed_avx2(m, k, a, lda, bp, n, c, ldc);
 #endif
-  packed_baseline(m, k, a, lda, bp, n_pad, c, ldc);
+  packed_baseline(m, k, a, lda, bp, n, c, ldc);
 }
 
 #define CUDNN_RNN_KERNELS(S)                                                                    \

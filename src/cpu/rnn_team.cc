@@ -1,11 +1,12 @@
 // A small team of threads for the recurrence. The time loop is serial, but
 // within a step the hidden units are independent, and the two directions of
 // a bidirectional layer are independent altogether: a step is cut into
-// chunks (direction, slice of units) that any thread may take, and a step's
-// chunks start once the previous step's are all done. Claiming chunks
-// dynamically, rather than giving each thread a fixed slice and a barrier,
-// means a thread the OS deschedules (the build machines are shared) delays
-// only the chunk it holds, not every step after.
+// chunks (direction, slice of units), and a step's chunks start once the
+// previous step's are all done. Each thread takes its own chunks first (they
+// stay in its core's caches) and then claims whatever is left, rather than
+// having a fixed slice and a barrier: a thread the OS deschedules (the
+// build machines are shared) delays only the chunk it holds, not every step
+// after.
 //
 // The whole-sequence products stay with the BLAS and its own threads, which
 // run only between our phases: our helpers block (after a short spin) once a
@@ -61,28 +62,45 @@ struct Team {
   std::condition_variable cv;
   std::atomic<int> slot[kMaxTeam];
 
-  // The current run.
+  // The current run: `members` threads (the caller is rank 0) share
+  // phases x chunks tasks.
   void (*fn)(void*, int64_t, int) = nullptr;
   void* ctx = nullptr;
   int chunks = 1;
-  int64_t total = 0;
-  std::atomic<int64_t> next{0};       // next task to claim
-  std::atomic<int64_t> completed{0};  // tasks finished
+  int members = 1;
+  int64_t phases = 0;
+  std::atomic<int64_t> claimed[kMaxRunChunks];  // per chunk: the last phase that claimed it
+  std::atomic<int64_t> completed{0};            // tasks finished
 
   Team() {
     for (auto& s : slot) s.store(kIdle, std::memory_order_relaxed);
+    for (auto& c : claimed) c.store(-1, std::memory_order_relaxed);
   }
 
-  void work() {
-    for (;;) {
-      const int64_t id = next.fetch_add(1, std::memory_order_relaxed);
-      if (id >= total) return;
-      const int64_t phase = id / chunks;
-      const int64_t need = phase * chunks;  // every task of the earlier phases
+  // Runs tasks until every phase is claimed. Each thread owns a contiguous
+  // block of chunks and takes those first in every phase, so a chunk (its
+  // packed slice of W_hh, the rows it prefetched) stays with one core from
+  // step to step; once its own are done it takes the others' from the far
+  // end, so a descheduled thread holds up only what it is running. (Claiming
+  // from one shared counter moved each chunk's 256 KB weight slice between
+  // the cores' caches at every step.)
+  void work(int rank) {
+    const int C = chunks;
+    const int own0 = rank * C / members, own1 = (rank + 1) * C / members;
+    auto try_run = [&](int64_t ph, int c) {
+      int64_t expected = ph - 1;  // every chunk was claimed for the phase before
+      if (claimed[c].load(std::memory_order_relaxed) != expected) return;
+      if (!claimed[c].compare_exchange_strong(expected, ph, std::memory_order_acq_rel)) return;
+      fn(ctx, ph, c);
+      completed.fetch_add(1, std::memory_order_acq_rel);
+    };
+    for (int64_t ph = completed.load(std::memory_order_acquire) / C; ph < phases; ++ph) {
+      const int64_t need = ph * C;  // every task of the earlier phases
       if (completed.load(std::memory_order_acquire) < need)
         wait_until([&] { return completed.load(std::memory_order_acquire) >= need; });
-      fn(ctx, phase, static_cast<int>(id - need));
-      completed.fetch_add(1, std::memory_order_acq_rel);
+      for (int c = own0; c < own1; ++c) try_run(ph, c);
+      for (int c = C - 1; c >= 0; --c)
+        if (c < own0 || c >= own1) try_run(ph, c);
     }
   }
 
@@ -100,7 +118,7 @@ struct Team {
       }
       int expected = kPosted;
       if (!slot[r].compare_exchange_strong(expected, kRunning, std::memory_order_acq_rel)) continue;
-      work();
+      work(r);
       slot[r].store(kIdle, std::memory_order_release);
     }
   }
@@ -178,26 +196,28 @@ TeamLease::~TeamLease() {
 
 void TeamLease::run_impl(int64_t phases, int chunks, void (*fn)(void*, int64_t, int), void* ctx) {
   if (phases <= 0 || chunks <= 0) return;
-  if (size_ == 1 || chunks == 1) {
+  if (size_ == 1 || chunks == 1 || chunks > kMaxRunChunks) {
     for (int64_t ph = 0; ph < phases; ++ph)
       for (int c = 0; c < chunks; ++c) fn(ctx, ph, c);
     return;
   }
   Team* t = static_cast<Team*>(team_);
+  const int helpers = std::min(size_ - 1, chunks - 1);
   t->fn = fn;
   t->ctx = ctx;
   t->chunks = chunks;
-  t->total = phases * chunks;
-  t->next.store(0, std::memory_order_relaxed);
+  t->members = helpers + 1;
+  t->phases = phases;
+  for (int c = 0; c < chunks; ++c) t->claimed[c].store(-1, std::memory_order_relaxed);
   t->completed.store(0, std::memory_order_relaxed);
-  const int helpers = std::min(size_ - 1, chunks - 1);
   {
     std::lock_guard<std::mutex> lk(t->m);
     for (int r = 1; r <= helpers; ++r) t->slot[r].store(kPosted, std::memory_order_release);
   }
   t->cv.notify_all();
-  t->work();
-  wait_until([t] { return t->completed.load(std::memory_order_acquire) == t->total; });
+  t->work(0);
+  const int64_t total = phases * chunks;
+  wait_until([t, total] { return t->completed.load(std::memory_order_acquire) == total; });
   // Take back the posts of helpers that never woke; wait for the others to leave.
   for (int r = 1; r <= helpers; ++r) {
     int expected = kPosted;
