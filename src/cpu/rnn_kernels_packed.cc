@@ -105,6 +105,83 @@ CUDNN_RNN_INLINE void packed_body(int64_t m, int64_t k, const S* a, int64_t lda,
       std::copy(tile + r * NR, tile + r * NR + (n - j), c + (i + r) * ldc + j);
   }
 }
+
+// ---- Packing W^T: a transpose in register tiles --------------------------------
+//
+// Panel q's row p holds element p of nr rows of W, so packing is a transpose.
+// Element by element it cost ~1 ns a value (6% of an LSTM forward, which
+// packs W_ih and W_hh of every layer on every call); here L rows of L values
+// are loaded as L vectors, transposed with shuffles and stored as L panel
+// rows.
+
+// Transposes the L x L tile held in r[0..L) (rows) in place: log2(L) stages,
+// stage H swapping the off-diagonal H x H blocks of every 2H x 2H block.
+template <typename V, typename M, int L, int H>
+CUDNN_RNN_INLINE void transpose_stage(V* r) {
+  M lo, hi;
+  for (int j = 0; j < L; ++j) {
+    lo[j] = (j & H) ? L + j - H : j;
+    hi[j] = (j & H) ? L + j : j + H;
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < L; ++i) {
+    if (i & H) continue;
+    const V a = r[i], b = r[i + H];
+    r[i] = __builtin_shuffle(a, b, lo);
+    r[i + H] = __builtin_shuffle(a, b, hi);
+  }
+  if constexpr (H > 1) transpose_stage<V, M, L, H / 2>(r);
+}
+
+template <typename S>
+struct MaskOf;
+template <>
+struct MaskOf<float> {
+  typedef int32_t type;
+};
+template <>
+struct MaskOf<double> {
+  typedef int64_t type;
+};
+
+// pack_nt's body (see rnn_internal.h); vectors of BYTES, panels of NV vectors.
+template <typename S, int BYTES, int NV>
+CUDNN_RNN_INLINE void pack_nt_body(int64_t k, int64_t blocks, int64_t cols, const S* w,
+                                   int64_t ldw, int64_t block_rows, S* out) {
+  typedef typename Vec<S, BYTES>::type V;
+  typedef typename MaskOf<S>::type MI;
+  typedef MI M __attribute__((vector_size(BYTES)));
+  constexpr int L = BYTES / int(sizeof(S));
+  constexpr int64_t nr = int64_t(NV) * L;
+  const int64_t n = blocks * cols;
+  const int64_t kv = k / L * L;  // rows of the panel done in tiles; the rest one by one
+  alignas(64) static const S zeros[L] = {};
+  for (int64_t q0 = 0; q0 < n; q0 += nr) {
+    S* panel = out + q0 * k;
+    for (int64_t c0 = 0; c0 < nr; c0 += L) {
+      // Rows of W for these L columns; a column past n reads zeros in place
+      // (step 0), so the tile loop has no branch.
+      const S* src[L];
+      int64_t step[L];
+      for (int i = 0; i < L; ++i) {
+        const int64_t q = q0 + c0 + i;
+        const bool real = q < n;
+        src[i] = real ? w + ((q / cols) * block_rows + q % cols) * ldw : zeros;
+        step[i] = real ? 1 : 0;
+      }
+      for (int64_t p0 = 0; p0 < kv; p0 += L) {
+        V r[L];
+#pragma GCC unroll 16
+        for (int i = 0; i < L; ++i) std::memcpy(&r[i], src[i] + p0 * step[i], sizeof(V));
+        transpose_stage<V, M, L, L / 2>(r);
+#pragma GCC unroll 16
+        for (int j = 0; j < L; ++j) std::memcpy(panel + (p0 + j) * nr + c0, &r[j], sizeof(V));
+      }
+      for (int64_t p = kv; p < k; ++p)
+        for (int i = 0; i < L; ++i) panel[p * nr + c0 + i] = src[i][p * step[i]];
+    }
+  }
+}
 #endif  // CUDNN_RNN_VECTOR
 
 // Register blocking per instruction set: MR rows x NV vectors of
@@ -147,18 +224,48 @@ void packed_baseline(int64_t m, int64_t k, const S* a, int64_t lda, const S* bp,
 #endif
 }
 
+template <typename S>
+void pack_nt_baseline(int64_t k, int64_t blocks, int64_t cols, const S* w, int64_t ldw,
+                      int64_t block_rows, S* out) {
+#if CUDNN_RNN_VECTOR
+  pack_nt_body<S, 16, kNv128>(k, blocks, cols, w, ldw, block_rows, out);
+#else
+  const int64_t nr = 8;  // the portable kernel's panels
+  const int64_t n = blocks * cols;
+  const int64_t n_pad = (n + nr - 1) / nr * nr;
+  for (int64_t q0 = 0; q0 < n_pad; q0 += nr) {
+    S* panel = out + q0 * k;
+    for (int64_t c = 0; c < nr; ++c) {
+      const int64_t q = q0 + c;
+      const S* src = q < n ? w + ((q / cols) * block_rows + q % cols) * ldw : nullptr;
+      for (int64_t p = 0; p < k; ++p) panel[p * nr + c] = src ? src[p] : S(0);
+    }
+  }
+#endif
+}
+
 #if CUDNN_RNN_X86
 template <typename S>
-__attribute__((target("avx512f,avx2,fma"))) void packed_avx512(int64_t m, int64_t k, const S* a,
+CUDNN_RNN_TARGET_AVX512 void packed_avx512(int64_t m, int64_t k, const S* a,
                                                               int64_t lda, const S* bp,
                                                               int64_t n, S* c, int64_t ldc) {
   packed_body<S, 64, kMr512, kNv512>(m, k, a, lda, bp, n, c, ldc);
 }
 template <typename S>
-__attribute__((target("avx2,fma"))) void packed_avx2(int64_t m, int64_t k, const S* a,
+CUDNN_RNN_TARGET_AVX2 void packed_avx2(int64_t m, int64_t k, const S* a,
                                                      int64_t lda, const S* bp, int64_t n,
                                                      S* c, int64_t ldc) {
   packed_body<S, 32, kMr256, kNv256>(m, k, a, lda, bp, n, c, ldc);
+}
+template <typename S>
+CUDNN_RNN_TARGET_AVX512 void pack_nt_avx512(int64_t k, int64_t blocks, int64_t cols, const S* w,
+                                            int64_t ldw, int64_t block_rows, S* out) {
+  pack_nt_body<S, 64, kNv512>(k, blocks, cols, w, ldw, block_rows, out);
+}
+template <typename S>
+CUDNN_RNN_TARGET_AVX2 void pack_nt_avx2(int64_t k, int64_t blocks, int64_t cols, const S* w,
+                                        int64_t ldw, int64_t block_rows, S* out) {
+  pack_nt_body<S, 32, kNv256>(k, blocks, cols, w, ldw, block_rows, out);
 }
 #endif  // CUDNN_RNN_X86
 
@@ -179,21 +286,11 @@ int64_t packed_numel(int64_t k, int64_t n) {
 template <typename S>
 void pack_nt(int64_t k, int64_t blocks, int64_t cols, const S* w, int64_t ldw,
              int64_t block_rows, S* out) {
-  const int64_t nr = packed_nr<S>();
-  const int64_t n = blocks * cols;
-  const int64_t n_pad = (n + nr - 1) / nr * nr;
-  for (int64_t q0 = 0; q0 < n_pad; q0 += nr) {
-    S* panel = out + q0 * k;
-    for (int64_t c = 0; c < nr; ++c) {
-      const int64_t q = q0 + c;
-      if (q >= n) {
-        for (int64_t p = 0; p < k; ++p) panel[p * nr + c] = S(0);
-        continue;
-      }
-      const S* src = w + ((q / cols) * block_rows + q % cols) * ldw;  // a row of W
-      for (int64_t p = 0; p < k; ++p) panel[p * nr + c] = src[p];
-    }
-  }
+#if CUDNN_RNN_X86
+  if (cpu_isa() == Isa::Avx512) return pack_nt_avx512(k, blocks, cols, w, ldw, block_rows, out);
+  if (cpu_isa() == Isa::Avx2) return pack_nt_avx2(k, blocks, cols, w, ldw, block_rows, out);
+#endif
+  pack_nt_baseline(k, blocks, cols, w, ldw, block_rows, out);
 }
 
 template <typename S>
