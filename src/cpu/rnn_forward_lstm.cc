@@ -186,12 +186,6 @@ Status lstm_forward_impl(const ForwardArgs& args) {
                              nullptr, H, o + r0 * ldo, ldo, o2 ? o2 + r0 * DR : nullptr, DR,
                              save_t ? save_t + r0 * sw + u0 : nullptr, sw);
       };
-      // The next step's input projections were written long before (the
-      // whole layer's, megabytes ago): ask for them now so that they arrive
-      // in cache while this step's product runs.
-      const int64_t tn = dir == 0 ? t + 1 : t - 1;
-      if (tn >= 0 && tn < T)
-        prefetch_slices(gi_all + dir * TN * GH + st.at(tn) * GH + u0, st.rows(tn), GH, G, H, U);
       // Continuing rows: this direction's own output at the neighbouring step
       // (row stride D*R) and the cell state saved there (training) or
       // updated in place (inference).

@@ -203,23 +203,6 @@ template <typename S>
 void gemm_packed(int64_t m, int64_t k, const S* a, int64_t lda, const S* bp, int64_t n, S* c,
                  int64_t ldc);
 
-// Prefetches (into L2) rows x blocks slices of `units` elements, block b of
-// a row at +b*block_stride, rows ld apart: the next step's input projections.
-template <typename S>
-inline void prefetch_slices(const S* p, int64_t rows, int64_t ld, int64_t blocks,
-                            int64_t block_stride, int64_t units) {
-#if defined(__GNUC__)
-  constexpr int64_t kLine = 64 / int64_t(sizeof(S));
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t b = 0; b < blocks; ++b) {
-      const S* q = p + r * ld + b * block_stride;
-      for (int64_t j = 0; j < units; j += kLine) __builtin_prefetch(q + j, 0, 2);
-    }
-#else
-  (void)p, (void)rows, (void)ld, (void)blocks, (void)block_stride, (void)units;
-#endif
-}
-
 // ---- Thread team (rnn_team.cc) -------------------------------------------------------
 
 // A slice of one step's work: hidden units [u0, u0 + units) of direction dir.
