@@ -185,7 +185,9 @@ async function ortPeer(configs, torchResults, runs) {
     // An LSTM's export takes the cell state too (bench/peers/torch_rnn.py).
     const feeds = c.mode === 'LSTM' ? { x, h0, c0: new ort.Tensor('float32', new Float32Array(c.layers * D * c.N * c.H), [c.layers * D, c.N, c.H]) } : { x, h0 };
     const n = runsFor(c, runs);
-    for (let i = 0; i < Math.max(3, n >> 3); ++i) await session.run(feeds);
+    // The same forward warm-up as ours (benchOurs): onnxruntime's first ~30 LSTM runs
+    // were ~40% slower than its steady state, which 3 warm-up runs left in the median.
+    for (let i = 0; i < Math.max(3, Math.min(n, 2000)); ++i) await session.run(feeds);
     const times = [];
     for (let i = 0; i < n; ++i) {
       const t0 = process.hrtime.bigint();
