@@ -32,6 +32,12 @@ function parseArgs(argv) {
   return args;
 }
 
+// Every party's CPU forward warms up for at least this long as well as for as
+// many calls as it then times: onnxruntime's LSTM runs ~40% slower for its
+// first ~30 calls (16 ms, then 11.3 ms on lstm-train), which a count-only
+// warm-up of 10 calls left in its median.
+const CPU_MIN_WARM_MS = 1000;
+
 function median(xs) {
   const s = xs.slice().sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -40,8 +46,9 @@ function median(xs) {
 
 // With `sync` (the GPU), each call is timed up to the end of its device work:
 // synchronised wall-clock time.
-function timeMs(fn, runs, warmup, sync = null) {
-  for (let i = 0; i < warmup; ++i) fn();
+function timeMs(fn, runs, warmup, sync = null, minWarmMs = 0) {
+  const w0 = process.hrtime.bigint();
+  for (let i = 0; i < warmup || Number(process.hrtime.bigint() - w0) / 1e6 < minWarmMs; ++i) fn();
   if (sync) sync();
   const times = [];
   for (let i = 0; i < runs; ++i) {
@@ -127,7 +134,7 @@ function benchOurs(c, runs) {
   // tidy() must not return the outputs, or they escape it and pile up until GC.
   // Warm-up long enough for the JIT to settle on the small configs.
   const prep = (t) => prepInput(c, t);
-  const forwardMs = timeMs(() => noGrad(() => tidy(() => { m.forward(prep(x), h0); })), runs, Math.max(3, Math.min(runs, 2000)));
+  const forwardMs = timeMs(() => noGrad(() => tidy(() => { m.forward(prep(x), h0); })), runs, Math.max(3, Math.min(runs, 2000)), null, CPU_MIN_WARM_MS);
   m.train();
   const { step, xg, hg } = trainStep(m, x, h0, prep);
   const trainMs = timeMs(step, Math.max(5, runs >> 1), 3);
@@ -185,9 +192,9 @@ async function ortPeer(configs, torchResults, runs) {
     // An LSTM's export takes the cell state too (bench/peers/torch_rnn.py).
     const feeds = c.mode === 'LSTM' ? { x, h0, c0: new ort.Tensor('float32', new Float32Array(c.layers * D * c.N * c.H), [c.layers * D, c.N, c.H]) } : { x, h0 };
     const n = runsFor(c, runs);
-    // The same forward warm-up as ours (benchOurs): onnxruntime's first ~30 LSTM runs
-    // were ~40% slower than its steady state, which 3 warm-up runs left in the median.
-    for (let i = 0; i < Math.max(3, Math.min(n, 2000)); ++i) await session.run(feeds);
+    // The same forward warm-up as ours (benchOurs).
+    const w0 = process.hrtime.bigint();
+    for (let i = 0; i < Math.max(3, Math.min(n, 2000)) || Number(process.hrtime.bigint() - w0) / 1e6 < CPU_MIN_WARM_MS; ++i) await session.run(feeds);
     const times = [];
     for (let i = 0; i < n; ++i) {
       const t0 = process.hrtime.bigint();

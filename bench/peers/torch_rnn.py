@@ -40,9 +40,12 @@ def linear_lengths(cfg):
     return [max(1, int(round(L * (N - i) / N))) for i in range(N)]
 
 
-def median_ms(fn, runs, warmup, sync=lambda: None):
-    for _ in range(warmup):
+def median_ms(fn, runs, warmup, sync=lambda: None, min_warm_s=0.0):
+    w0 = time.perf_counter()
+    i = 0
+    while i < warmup or time.perf_counter() - w0 < min_warm_s:
         fn()
+        i += 1
     sync()
     times = []
     for _ in range(runs):
@@ -92,7 +95,8 @@ def main():
             with torch.no_grad():
                 m(prep(x), state)
 
-        fwd_ms = median_ms(fwd, runs, fwd_warmup(runs), sync)
+        # On the CPU, as long a warm-up as the other parties get (bench/run.js CPU_MIN_WARM_MS).
+        fwd_ms = median_ms(fwd, runs, fwd_warmup(runs), sync, 0.0 if on_gpu else 1.0)
         m.train()
         xg = x.clone().requires_grad_(True)
         sg = tuple(s.clone().requires_grad_(True) for s in state) if lstm else (h0.clone().requires_grad_(True),)
