@@ -6,9 +6,12 @@
 // Files: rnn.cc (entry points, checks, dtype dispatch), rnn_layout.cc (weight
 // and reserve layout), rnn_scratch.cc (thread-local scratch), rnn_gemm.cc
 // (BLAS with degenerate shapes handled), rnn_kernels_small.cc and
-// rnn_kernels_packed.cc (per-step recurrent products), rnn_team.cc (threads
-// sharing a step), rnn_cells.cc (fused gate maths per step), rnn_forward.cc,
-// rnn_backward.cc.
+// rnn_kernels_packed.cc (per-step recurrent products; the packed kernel also
+// runs the team's all-steps input projection), rnn_layer_common.cc (what
+// every driver shares), rnn_team.cc (threads sharing a step), rnn_cells.cc
+// and rnn_cells_lstm.cc (fused gate maths per step), rnn_forward.cc,
+// rnn_forward_lstm.cc, rnn_backward.cc, rnn_backward_lstm.cc; isa.h picks
+// each kernel's instruction-set copy.
 #pragma once
 #include <cstddef>
 #include <cstdint>

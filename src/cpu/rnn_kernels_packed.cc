@@ -4,8 +4,10 @@
 // them (OpenBLAS spent ~16% of a GRU forward in sgemm_incopy) and cannot be
 // split between our own threads; so W_hh is packed once per call into column
 // panels (each thread packs its own columns, rnn_team.cc) and a
-// register-blocked kernel runs every step: ~250 GFLOP/s per core on AVX-512,
-// against 150-220 for OpenBLAS on two cores at these shapes.
+// register-blocked kernel runs every step: ~210 GFLOP/s per core on AVX-512
+// (Zen 5, ~95% of its FMA peak), against 150-220 for OpenBLAS on two cores
+// at these shapes. The team's all-steps input projection uses it too
+// (rnn_layer_common.cc).
 //
 // The project is built for baseline x86-64, so the kernel is compiled three
 // times (AVX-512, AVX2+FMA, baseline) from one body and picked at run time.
