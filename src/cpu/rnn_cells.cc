@@ -8,37 +8,13 @@
 // Backward is the chain rule through exactly those ops.
 //
 // The project is built for baseline x86-64; these loops are compiled once
-// more for AVX2+FMA (twice the lanes) and picked at run time, like vmath.
+// more for AVX2+FMA and once for AVX-512 and picked at run time (isa.h).
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 
 #include "rnn_internal.h"
 #include "vmath.h"
-
-#if defined(__GNUC__)
-#define CUDNN_RNN_INLINE inline __attribute__((always_inline))
-#else
-#define CUDNN_RNN_INLINE inline
-#endif
-// The loops read and write a dozen rows; proving them disjoint would take the
-// vectoriser more run-time alias checks than it allows (10), so each loop is
-// declared free of loop-carried dependences. That holds even where inference
-// writes a gate in place of the product it was computed from: element j only
-// ever touches index j.
-#if defined(__clang__)
-#define CUDNN_RNN_IVDEP _Pragma("clang loop vectorize(assume_safety)")
-#elif defined(__GNUC__)
-#define CUDNN_RNN_IVDEP _Pragma("GCC ivdep")
-#else
-#define CUDNN_RNN_IVDEP
-#endif
-#if defined(__GNUC__) && defined(__x86_64__)
-#define CUDNN_RNN_AVX2 1
-#define CUDNN_RNN_TARGET_AVX2 __attribute__((target("avx2,fma")))
-#else
-#define CUDNN_RNN_AVX2 0
-#endif
 
 namespace cudnn_rnn {
 namespace cpu {
@@ -226,19 +202,8 @@ CUDNN_RNN_INLINE void rnn_backward_body(bool relu, int64_t N, int64_t U, int64_t
 }
 
 
-// Each kernel twice: plain and AVX2 (the bodies above are inlined into both).
-#define CUDNN_RNN_VARIANTS(name, body, params, args)                  \
-  template <typename S>                                              \
-  void name##_plain params { body<S> args; }                         \
-  CUDNN_RNN_VARIANT_AVX2(name, body, params, args)
-#if CUDNN_RNN_AVX2
-#define CUDNN_RNN_VARIANT_AVX2(name, body, params, args) \
-  template <typename S>                                 \
-  CUDNN_RNN_TARGET_AVX2 void name##_avx2 params { body<S> args; }
-#else
-#define CUDNN_RNN_VARIANT_AVX2(name, body, params, args)
-#endif
-
+// Each kernel three times: plain, AVX2 and AVX-512 (the bodies above are
+// inlined into each; isa.h).
 #define GRU_FWD_PARAMS                                                                         \
   (int64_t N, int64_t U, int64_t H, S* gi, int64_t ldgi, S* gh, int64_t ldgh, const S* b_ih, \
    const S* b_hh, const S* hp, int64_t ldh, S* out, int64_t ldo, S* out2, int64_t ldo2, S* save)
@@ -256,34 +221,22 @@ CUDNN_RNN_INLINE void rnn_backward_body(bool relu, int64_t N, int64_t U, int64_t
    int64_t ldy, S* carry, const S* prod, int64_t ldp, S* dg, S* colsum)
 #define RNN_BWD_ARGS (relu, N, U, H, h, ldh, dy, ldy, carry, prod, ldp, dg, colsum)
 
-CUDNN_RNN_VARIANTS(gru_forward, gru_forward_body, GRU_FWD_PARAMS, GRU_FWD_ARGS)
-CUDNN_RNN_VARIANTS(rnn_forward, rnn_forward_body, RNN_FWD_PARAMS, RNN_FWD_ARGS)
-CUDNN_RNN_VARIANTS(gru_backward, gru_backward_body, GRU_BWD_PARAMS, GRU_BWD_ARGS)
-CUDNN_RNN_VARIANTS(rnn_backward, rnn_backward_body, RNN_BWD_PARAMS, RNN_BWD_ARGS)
-
-bool use_avx2() {
-  static const bool yes = CUDNN_RNN_AVX2 && cpu_isa() != Isa::Baseline;
-  return yes;
-}
+CUDNN_RNN_ISA_COPIES(gru_forward, gru_forward_body, GRU_FWD_PARAMS, GRU_FWD_ARGS)
+CUDNN_RNN_ISA_COPIES(rnn_forward, rnn_forward_body, RNN_FWD_PARAMS, RNN_FWD_ARGS)
+CUDNN_RNN_ISA_COPIES(gru_backward, gru_backward_body, GRU_BWD_PARAMS, GRU_BWD_ARGS)
+CUDNN_RNN_ISA_COPIES(rnn_backward, rnn_backward_body, RNN_BWD_PARAMS, RNN_BWD_ARGS)
 
 }  // namespace
 
-#if CUDNN_RNN_AVX2
-#define CUDNN_RNN_PICK(name, args) \
-  if (use_avx2()) return name##_avx2<S> args; \
-  name##_plain<S> args
-#else
-#define CUDNN_RNN_PICK(name, args) name##_plain<S> args
-#endif
 
 template <typename S>
-void gru_step_forward GRU_FWD_PARAMS { CUDNN_RNN_PICK(gru_forward, GRU_FWD_ARGS); }
+void gru_step_forward GRU_FWD_PARAMS { CUDNN_RNN_ISA_CALL(gru_forward, GRU_FWD_ARGS); }
 template <typename S>
-void rnn_step_forward RNN_FWD_PARAMS { CUDNN_RNN_PICK(rnn_forward, RNN_FWD_ARGS); }
+void rnn_step_forward RNN_FWD_PARAMS { CUDNN_RNN_ISA_CALL(rnn_forward, RNN_FWD_ARGS); }
 template <typename S>
-void gru_step_backward GRU_BWD_PARAMS { CUDNN_RNN_PICK(gru_backward, GRU_BWD_ARGS); }
+void gru_step_backward GRU_BWD_PARAMS { CUDNN_RNN_ISA_CALL(gru_backward, GRU_BWD_ARGS); }
 template <typename S>
-void rnn_step_backward RNN_BWD_PARAMS { CUDNN_RNN_PICK(rnn_backward, RNN_BWD_ARGS); }
+void rnn_step_backward RNN_BWD_PARAMS { CUDNN_RNN_ISA_CALL(rnn_backward, RNN_BWD_ARGS); }
 
 #define CUDNN_RNN_CELLS(S)                                                                       \
   template void gru_step_forward<S>(int64_t, int64_t, int64_t, S*, int64_t, S*, int64_t,        \

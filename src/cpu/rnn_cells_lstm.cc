@@ -14,27 +14,6 @@
 #include "rnn_internal.h"
 #include "vmath_core.h"
 
-#if defined(__GNUC__)
-#define LSTM_INLINE inline __attribute__((always_inline))
-#else
-#define LSTM_INLINE inline
-#endif
-// Each loop only touches index j of every row it reads or writes (some rows
-// alias on purpose, see rnn_internal.h), so there is no loop-carried
-// dependence for the vectoriser to check for.
-#if defined(__clang__)
-#define LSTM_IVDEP _Pragma("clang loop vectorize(assume_safety)")
-#elif defined(__GNUC__)
-#define LSTM_IVDEP _Pragma("GCC ivdep")
-#else
-#define LSTM_IVDEP
-#endif
-#if defined(__GNUC__) && defined(__x86_64__)
-#define LSTM_HAS_WIDE 1
-#else
-#define LSTM_HAS_WIDE 0
-#endif
-
 namespace cudnn_rnn {
 namespace cpu {
 namespace rnn {
@@ -47,10 +26,10 @@ namespace {
 // new cell state and h', with nothing written in between. kSave: training
 // writes the activations to the reserve row; inference keeps only c' and h'.
 template <typename S, bool kSave>
-LSTM_INLINE void lstm_row_forward(int64_t U, int64_t H, const S* gir, const S* ghr,
+CUDNN_RNN_INLINE void lstm_row_forward(int64_t U, int64_t H, const S* gir, const S* ghr,
                                   const S* b_ih, const S* b_hh, const S* c0, S* c, S* o, S* sv) {
   using namespace vmath::core;
-  LSTM_IVDEP
+  CUDNN_RNN_IVDEP
   for (int64_t j = 0; j < U; ++j) {
     const S i = sigmoid_core((ghr[j] + b_hh[j]) + (gir[j] + b_ih[j]));
     const S f = sigmoid_core((ghr[U + j] + b_hh[H + j]) + (gir[H + j] + b_ih[H + j]));
@@ -73,7 +52,7 @@ LSTM_INLINE void lstm_row_forward(int64_t U, int64_t H, const S* gir, const S* g
 }
 
 template <typename S>
-LSTM_INLINE void lstm_forward_body(int64_t N, int64_t U, int64_t H, S* gi, int64_t ldgi, S* gh,
+CUDNN_RNN_INLINE void lstm_forward_body(int64_t N, int64_t U, int64_t H, S* gi, int64_t ldgi, S* gh,
                                    int64_t ldgh, const S* b_ih, const S* b_hh, const S* cp,
                                    int64_t ldc, S* cn, int64_t ldcn, S* cn2, int64_t ldcn2, S* out,
                                    int64_t ldo, S* out2, int64_t ldo2, S* save, int64_t ldsave) {
@@ -93,14 +72,14 @@ LSTM_INLINE void lstm_forward_body(int64_t N, int64_t U, int64_t H, S* gi, int64
 }
 
 template <typename S, bool kProd, bool kDy>
-LSTM_INLINE void lstm_row_backward(int64_t U, int64_t H, const S* sv, const S* c0, S* dh,
+CUDNN_RNN_INLINE void lstm_row_backward(int64_t U, int64_t H, const S* sv, const S* c0, S* dh,
                                    const S* prod, const S* dy, S* cc, S* g) {
   const S* ig = sv;
   const S* fg = sv + H;
   const S* gg = sv + 2 * H;
   const S* og = sv + 3 * H;
   const S* tc = sv + 5 * H;
-  LSTM_IVDEP
+  CUDNN_RNN_IVDEP
   for (int64_t j = 0; j < U; ++j) {
     S d = dh[j];  // dL/dh'
     if (kProd) d += prod[j];
@@ -120,7 +99,7 @@ LSTM_INLINE void lstm_row_backward(int64_t U, int64_t H, const S* sv, const S* c
 }
 
 template <typename S>
-LSTM_INLINE void lstm_backward_body(int64_t N, int64_t U, int64_t H, const S* save,
+CUDNN_RNN_INLINE void lstm_backward_body(int64_t N, int64_t U, int64_t H, const S* save,
                                     int64_t ldsave, const S* cp, int64_t ldc, S* dh, int64_t ldd,
                                     const S* prod, int64_t ldp, const S* dy, int64_t ldy,
                                     S* carry_c, S* dg, S* colsum) {
@@ -138,7 +117,7 @@ LSTM_INLINE void lstm_backward_body(int64_t N, int64_t U, int64_t H, const S* sa
     else lstm_row_backward<S, false, false>(U, H, sv, c0, d, pr, dyr, cc, g);
     if (colsum) {
       for (int64_t b = 0; b < 4; ++b)
-        LSTM_IVDEP
+        CUDNN_RNN_IVDEP
         for (int64_t j = 0; j < U; ++j) colsum[b * H + j] += g[b * H + j];
     }
   }
@@ -156,43 +135,19 @@ LSTM_INLINE void lstm_backward_body(int64_t N, int64_t U, int64_t H, const S* sa
    S* colsum)
 #define LSTM_BWD_ARGS (N, U, H, save, ldsave, cp, ldc, dh, ldd, prod, ldp, dy, ldy, carry_c, dg, colsum)
 
-template <typename S>
-void lstm_forward_plain LSTM_FWD_PARAMS { lstm_forward_body<S> LSTM_FWD_ARGS; }
-template <typename S>
-void lstm_backward_plain LSTM_BWD_PARAMS { lstm_backward_body<S> LSTM_BWD_ARGS; }
-#if LSTM_HAS_WIDE
-template <typename S>
-CUDNN_RNN_TARGET_AVX2 void lstm_forward_avx2 LSTM_FWD_PARAMS { lstm_forward_body<S> LSTM_FWD_ARGS; }
-template <typename S>
-CUDNN_RNN_TARGET_AVX2 void lstm_backward_avx2 LSTM_BWD_PARAMS { lstm_backward_body<S> LSTM_BWD_ARGS; }
-template <typename S>
-CUDNN_RNN_TARGET_AVX512 void lstm_forward_avx512 LSTM_FWD_PARAMS {
-  lstm_forward_body<S> LSTM_FWD_ARGS;
-}
-template <typename S>
-CUDNN_RNN_TARGET_AVX512 void lstm_backward_avx512 LSTM_BWD_PARAMS {
-  lstm_backward_body<S> LSTM_BWD_ARGS;
-}
-#endif
+CUDNN_RNN_ISA_COPIES(lstm_forward, lstm_forward_body, LSTM_FWD_PARAMS, LSTM_FWD_ARGS)
+CUDNN_RNN_ISA_COPIES(lstm_backward, lstm_backward_body, LSTM_BWD_PARAMS, LSTM_BWD_ARGS)
 
 }  // namespace
 
 template <typename S>
 void lstm_step_forward LSTM_FWD_PARAMS {
-#if LSTM_HAS_WIDE
-  if (cpu_isa() == Isa::Avx512) return lstm_forward_avx512<S> LSTM_FWD_ARGS;
-  if (cpu_isa() == Isa::Avx2) return lstm_forward_avx2<S> LSTM_FWD_ARGS;
-#endif
-  lstm_forward_plain<S> LSTM_FWD_ARGS;
+  CUDNN_RNN_ISA_CALL(lstm_forward, LSTM_FWD_ARGS);
 }
 
 template <typename S>
 void lstm_step_backward LSTM_BWD_PARAMS {
-#if LSTM_HAS_WIDE
-  if (cpu_isa() == Isa::Avx512) return lstm_backward_avx512<S> LSTM_BWD_ARGS;
-  if (cpu_isa() == Isa::Avx2) return lstm_backward_avx2<S> LSTM_BWD_ARGS;
-#endif
-  lstm_backward_plain<S> LSTM_BWD_ARGS;
+  CUDNN_RNN_ISA_CALL(lstm_backward, LSTM_BWD_ARGS);
 }
 
 #define LSTM_CELLS(S)                                                                             \

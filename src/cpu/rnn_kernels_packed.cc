@@ -17,16 +17,10 @@
 
 #include "rnn_internal.h"
 
-#if defined(__GNUC__) && defined(__x86_64__)
-#define CUDNN_RNN_X86 1
-#else
-#define CUDNN_RNN_X86 0
-#endif
+// GCC's vector extensions; CUDNN_RNN_X86 and the target attributes: isa.h.
 #if defined(__GNUC__)
-#define CUDNN_RNN_INLINE inline __attribute__((always_inline))
 #define CUDNN_RNN_VECTOR 1
 #else
-#define CUDNN_RNN_INLINE inline
 #define CUDNN_RNN_VECTOR 0
 #endif
 

@@ -19,11 +19,6 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 #pragma GCC diagnostic pop
-#define CUDNN_RNN_X86 1
-#define CUDNN_RNN_INLINE inline __attribute__((always_inline))
-#else
-#define CUDNN_RNN_X86 0
-#define CUDNN_RNN_INLINE inline
 #endif
 
 namespace cudnn_rnn {
@@ -75,7 +70,7 @@ CUDNN_RNN_INLINE void nn_body(int64_t m, int64_t n, int64_t k, const S* a, int64
 
 // Eight dot products at a time (eight independent FMA chains keep both FMA
 // pipes busy), reduced together with hadd so the reduction costs little.
-__attribute__((target("avx2,fma"))) void nt_avx2(int64_t m, int64_t n, int64_t k, const float* a,
+CUDNN_RNN_TARGET_AVX2 void nt_avx2(int64_t m, int64_t n, int64_t k, const float* a,
                                                  int64_t lda, const float* b, int64_t ldb, float* c,
                                                  int64_t ldc) {
   int64_t j = 0;
@@ -108,7 +103,7 @@ __attribute__((target("avx2,fma"))) void nt_avx2(int64_t m, int64_t n, int64_t k
   if (j < n) nt_body(m, n - j, k, a, lda, b + j * ldb, ldb, c + j, ldc);
 }
 
-__attribute__((target("avx2,fma"))) void nt_avx2(int64_t m, int64_t n, int64_t k, const double* a,
+CUDNN_RNN_TARGET_AVX2 void nt_avx2(int64_t m, int64_t n, int64_t k, const double* a,
                                                  int64_t lda, const double* b, int64_t ldb,
                                                  double* c, int64_t ldc) {
   int64_t j = 0;
@@ -145,9 +140,8 @@ __attribute__((target("avx2,fma"))) void nt_avx2(int64_t m, int64_t n, int64_t k
 // The same for AVX-512: sixteen lanes halve the FMA chains of the latency
 // case (k = 64 is four loads per row), and masked loads take the k tail.
 // (Blocking two rows of A per load of B measured slower: register spills.)
-#define CUDNN_RNN_AVX512 __attribute__((target("avx512f,avx2,fma")))
 
-CUDNN_RNN_AVX512 void nt_avx512(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+CUDNN_RNN_TARGET_AVX512 void nt_avx512(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
                                 const float* b, int64_t ldb, float* c, int64_t ldc) {
   const int64_t k16 = k & ~int64_t(15);
   const __mmask16 tail = static_cast<__mmask16>((1u << (k - k16)) - 1u);
@@ -184,7 +178,7 @@ CUDNN_RNN_AVX512 void nt_avx512(int64_t m, int64_t n, int64_t k, const float* a,
   if (j < n) nt_body(m, n - j, k, a, lda, b + j * ldb, ldb, c + j, ldc);
 }
 
-CUDNN_RNN_AVX512 void nt_avx512(int64_t m, int64_t n, int64_t k, const double* a, int64_t lda,
+CUDNN_RNN_TARGET_AVX512 void nt_avx512(int64_t m, int64_t n, int64_t k, const double* a, int64_t lda,
                                 const double* b, int64_t ldb, double* c, int64_t ldc) {
   const int64_t k8 = k & ~int64_t(7);
   const __mmask8 tail = static_cast<__mmask8>((1u << (k - k8)) - 1u);
@@ -222,14 +216,14 @@ CUDNN_RNN_AVX512 void nt_avx512(int64_t m, int64_t n, int64_t k, const double* a
 }
 
 template <typename S>
-__attribute__((target("avx2,fma"))) void nn_avx2(int64_t m, int64_t n, int64_t k, const S* a,
+CUDNN_RNN_TARGET_AVX2 void nn_avx2(int64_t m, int64_t n, int64_t k, const S* a,
                                                  int64_t lda, const S* b, int64_t ldb, S* c,
                                                  int64_t ldc) {
   nn_body(m, n, k, a, lda, b, ldb, c, ldc);
 }
 
 template <typename S>
-CUDNN_RNN_AVX512 void nn_avx512(int64_t m, int64_t n, int64_t k, const S* a, int64_t lda,
+CUDNN_RNN_TARGET_AVX512 void nn_avx512(int64_t m, int64_t n, int64_t k, const S* a, int64_t lda,
                                 const S* b, int64_t ldb, S* c, int64_t ldc) {
   nn_body(m, n, k, a, lda, b, ldb, c, ldc);
 }

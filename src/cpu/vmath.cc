@@ -32,59 +32,53 @@ using namespace core;
 
 struct ExpOp {
   template <typename T>
-  static VMATH_INLINE T apply(T x) { return exp_core(x); }
+  static CUDNN_RNN_INLINE T apply(T x) { return exp_core(x); }
 };
 struct TanhOp {
   template <typename T>
-  static VMATH_INLINE T apply(T x) { return tanh_core(x); }
+  static CUDNN_RNN_INLINE T apply(T x) { return tanh_core(x); }
 };
 struct SigmoidOp {
   template <typename T>
-  static VMATH_INLINE T apply(T x) { return sigmoid_core(x); }
+  static CUDNN_RNN_INLINE T apply(T x) { return sigmoid_core(x); }
 };
 
 // No __restrict: GCC versions the loop with a run-time overlap check, which
 // lets in == out (in-place) through to the vector code and falls back to the
 // scalar loop only for overlaps that the vector code would get wrong.
 template <typename Op, typename T>
-VMATH_INLINE void apply_loop(const T* in, T* out, int64_t n) {
+CUDNN_RNN_INLINE void apply_loop(const T* in, T* out, int64_t n) {
   for (int64_t i = 0; i < n; ++i) out[i] = Op::template apply<T>(in[i]);
 }
 
-#if defined(__GNUC__) && defined(__x86_64__)
-#define VMATH_HAS_WIDE_COPIES 1
-#define VMATH_DEFINE_KERNELS(NAME, OP, T)                                                     \
-  void NAME##_baseline(const T* in, T* out, int64_t n) { apply_loop<OP, T>(in, out, n); }     \
-  CUDNN_RNN_TARGET_AVX2 void NAME##_avx2(const T* in, T* out, int64_t n) {                    \
-    apply_loop<OP, T>(in, out, n);                                                            \
-  }                                                                                           \
-  CUDNN_RNN_TARGET_AVX512 void NAME##_avx512(const T* in, T* out, int64_t n) {                \
-    apply_loop<OP, T>(in, out, n);                                                            \
-  }
-#define VMATH_PICK(NAME)                                 \
-  (cpu_isa() == Isa::Avx512 ? NAME##_avx512               \
-   : cpu_isa() == Isa::Avx2 ? NAME##_avx2 : NAME##_baseline)
-#else
-#define VMATH_DEFINE_KERNELS(NAME, OP, T) \
-  void NAME##_baseline(const T* in, T* out, int64_t n) { apply_loop<OP, T>(in, out, n); }
-#define VMATH_PICK(NAME) (NAME##_baseline)
-#endif
+// Each function three times (isa.h): plain, AVX2 and AVX-512.
+#define VMATH_PARAMS (const S* in, S* out, int64_t n)
+#define VMATH_ARGS (in, out, n)
+template <typename S>
+CUDNN_RNN_INLINE void exp_body VMATH_PARAMS { apply_loop<ExpOp, S> VMATH_ARGS; }
+template <typename S>
+CUDNN_RNN_INLINE void tanh_body VMATH_PARAMS { apply_loop<TanhOp, S> VMATH_ARGS; }
+template <typename S>
+CUDNN_RNN_INLINE void sigmoid_body VMATH_PARAMS { apply_loop<SigmoidOp, S> VMATH_ARGS; }
+CUDNN_RNN_ISA_COPIES(exp_k, exp_body, VMATH_PARAMS, VMATH_ARGS)
+CUDNN_RNN_ISA_COPIES(tanh_k, tanh_body, VMATH_PARAMS, VMATH_ARGS)
+CUDNN_RNN_ISA_COPIES(sigmoid_k, sigmoid_body, VMATH_PARAMS, VMATH_ARGS)
 
-VMATH_DEFINE_KERNELS(exp_f32, ExpOp, float)
-VMATH_DEFINE_KERNELS(exp_f64, ExpOp, double)
-VMATH_DEFINE_KERNELS(tanh_f32, TanhOp, float)
-VMATH_DEFINE_KERNELS(tanh_f64, TanhOp, double)
-VMATH_DEFINE_KERNELS(sigmoid_f32, SigmoidOp, float)
-VMATH_DEFINE_KERNELS(sigmoid_f64, SigmoidOp, double)
+template <typename S>
+void exp_any VMATH_PARAMS { CUDNN_RNN_ISA_CALL(exp_k, VMATH_ARGS); }
+template <typename S>
+void tanh_any VMATH_PARAMS { CUDNN_RNN_ISA_CALL(tanh_k, VMATH_ARGS); }
+template <typename S>
+void sigmoid_any VMATH_PARAMS { CUDNN_RNN_ISA_CALL(sigmoid_k, VMATH_ARGS); }
 
 }  // namespace
 
-void exp(const float* in, float* out, int64_t n) { VMATH_PICK(exp_f32)(in, out, n); }
-void exp(const double* in, double* out, int64_t n) { VMATH_PICK(exp_f64)(in, out, n); }
-void tanh(const float* in, float* out, int64_t n) { VMATH_PICK(tanh_f32)(in, out, n); }
-void tanh(const double* in, double* out, int64_t n) { VMATH_PICK(tanh_f64)(in, out, n); }
-void sigmoid(const float* in, float* out, int64_t n) { VMATH_PICK(sigmoid_f32)(in, out, n); }
-void sigmoid(const double* in, double* out, int64_t n) { VMATH_PICK(sigmoid_f64)(in, out, n); }
+void exp(const float* in, float* out, int64_t n) { exp_any<float>(in, out, n); }
+void exp(const double* in, double* out, int64_t n) { exp_any<double>(in, out, n); }
+void tanh(const float* in, float* out, int64_t n) { tanh_any<float>(in, out, n); }
+void tanh(const double* in, double* out, int64_t n) { tanh_any<double>(in, out, n); }
+void sigmoid(const float* in, float* out, int64_t n) { sigmoid_any<float>(in, out, n); }
+void sigmoid(const double* in, double* out, int64_t n) { sigmoid_any<double>(in, out, n); }
 
 float exp1(float x) { return exp_core(x); }
 double exp1(double x) { return exp_core(x); }

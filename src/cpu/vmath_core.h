@@ -16,42 +16,39 @@
 #pragma once
 #include <cstdint>
 
+#include "isa.h"
+
 namespace cudnn_rnn {
 namespace cpu {
 namespace vmath {
 namespace core {
-#if defined(__GNUC__)
-#define VMATH_INLINE inline __attribute__((always_inline))
-#else
-#define VMATH_INLINE __forceinline
-#endif
 
 // ---------------------------------------------------------------------------
 // Bit-level helpers.
 
-VMATH_INLINE double double_from_bits(uint64_t u) { return __builtin_bit_cast(double, u); }
-VMATH_INLINE uint64_t to_bits(double d) { return __builtin_bit_cast(uint64_t, d); }
-VMATH_INLINE float float_from_bits(uint32_t u) { return __builtin_bit_cast(float, u); }
-VMATH_INLINE uint32_t to_bits(float f) { return __builtin_bit_cast(uint32_t, f); }
+CUDNN_RNN_INLINE double double_from_bits(uint64_t u) { return __builtin_bit_cast(double, u); }
+CUDNN_RNN_INLINE uint64_t to_bits(double d) { return __builtin_bit_cast(uint64_t, d); }
+CUDNN_RNN_INLINE float float_from_bits(uint32_t u) { return __builtin_bit_cast(float, u); }
+CUDNN_RNN_INLINE uint32_t to_bits(float f) { return __builtin_bit_cast(uint32_t, f); }
 
 // c ? a : b, with both a and b always computed (see the file comment).
-VMATH_INLINE double select(bool c, double a, double b) {
+CUDNN_RNN_INLINE double select(bool c, double a, double b) {
   const uint64_t m = -static_cast<uint64_t>(c);
   return double_from_bits((to_bits(a) & m) | (to_bits(b) & ~m));
 }
-VMATH_INLINE float select(bool c, float a, float b) {
+CUDNN_RNN_INLINE float select(bool c, float a, float b) {
   const uint32_t m = -static_cast<uint32_t>(c);
   return float_from_bits((to_bits(a) & m) | (to_bits(b) & ~m));
 }
 
-VMATH_INLINE double abs_bits(double x) { return double_from_bits(to_bits(x) & 0x7fffffffffffffffULL); }
-VMATH_INLINE float abs_bits(float x) { return float_from_bits(to_bits(x) & 0x7fffffffU); }
+CUDNN_RNN_INLINE double abs_bits(double x) { return double_from_bits(to_bits(x) & 0x7fffffffffffffffULL); }
+CUDNN_RNN_INLINE float abs_bits(float x) { return float_from_bits(to_bits(x) & 0x7fffffffU); }
 
 // `magnitude` (>= 0) with the sign bit of `sign`.
-VMATH_INLINE double with_sign_of(double magnitude, double sign) {
+CUDNN_RNN_INLINE double with_sign_of(double magnitude, double sign) {
   return double_from_bits(to_bits(magnitude) | (to_bits(sign) & 0x8000000000000000ULL));
 }
-VMATH_INLINE float with_sign_of(float magnitude, float sign) {
+CUDNN_RNN_INLINE float with_sign_of(float magnitude, float sign) {
   return float_from_bits(to_bits(magnitude) | (to_bits(sign) & 0x80000000U));
 }
 
@@ -63,7 +60,7 @@ VMATH_INLINE float with_sign_of(float magnitude, float sign) {
 // both are normal numbers even when the result is subnormal or overflows:
 // the product then rounds once, exactly like a correctly scaled result.
 
-VMATH_INLINE double exp_core(double x) {
+CUDNN_RNN_INLINE double exp_core(double x) {
   // Beyond these the result is 0 / inf anyway; clamping keeps k in the range the
   // two-factor scaling handles. NaN passes through (its comparisons are false).
   x = select(x > 710.0, 710.0, x);
@@ -100,7 +97,7 @@ VMATH_INLINE double exp_core(double x) {
   return (p * scale1) * scale2;
 }
 
-VMATH_INLINE float exp_core(float x) {
+CUDNN_RNN_INLINE float exp_core(float x) {
   x = select(x > 89.0f, 89.0f, x);
   x = select(x < -104.0f, -104.0f, x);
   constexpr float kLog2e = 1.44269504088896341f;
@@ -135,7 +132,7 @@ VMATH_INLINE float exp_core(float x) {
 // fit of (tanh x - x) / x^3, error 4e-18 double / 1.6e-9 float); above,
 // 1 - 2 / (e^{2|x|} + 1) with the sign of x. e^{2|x|} -> inf gives exactly 1.
 
-VMATH_INLINE double tanh_core(double x) {
+CUDNN_RNN_INLINE double tanh_core(double x) {
   const double ax = abs_bits(x);
   const double z = x * x;
   double p = 6.48516348279311301e-06;
@@ -156,7 +153,7 @@ VMATH_INLINE double tanh_core(double x) {
   return select(ax < 0.625, small, large);  // NaN takes the large path: NaN
 }
 
-VMATH_INLINE float tanh_core(float x) {
+CUDNN_RNN_INLINE float tanh_core(float x) {
   const float ax = abs_bits(x);
   const float z = x * x;
   float p = 2.292744815e-03f;
@@ -175,7 +172,7 @@ VMATH_INLINE float tanh_core(float x) {
 // sigmoid: with e = e^{-|x|} in (0, 1] nothing overflows:
 // x >= 0: 1 / (1 + e); x < 0: e / (1 + e) (which keeps subnormal results).
 
-VMATH_INLINE double sigmoid_core(double x) {
+CUDNN_RNN_INLINE double sigmoid_core(double x) {
   const double e = exp_core(-abs_bits(x));
   return select(x >= 0.0, 1.0, e) / (1.0 + e);  // NaN: e is NaN, so is the result
 }
@@ -186,7 +183,7 @@ VMATH_INLINE double sigmoid_core(double x) {
 // there, measured over 5e8 floats). An earlier version computed it in double
 // to be correctly rounded; that cost a third of the LSTM gate pass. e^{-x}
 // overflows to inf for x < -88.7, giving 0 as it should; NaN propagates.
-VMATH_INLINE float sigmoid_core(float x) { return 1.0f / (1.0f + exp_core(-x)); }
+CUDNN_RNN_INLINE float sigmoid_core(float x) { return 1.0f / (1.0f + exp_core(-x)); }
 
 }  // namespace core
 }  // namespace vmath
