@@ -82,19 +82,10 @@ Status forward_impl(const ForwardArgs& args) {
 
   const S* in = x;  // this layer's input, (T, N, in_size)
   for (int64_t l = 0; l < L; ++l) {
-    const bool last = l == L - 1;
-    ReserveOffsets ro{};
-    // Where the layer's output goes: the reserve in training (backward reads
-    // it; the last layer is copied to y as it is produced), else y or scratch.
-    S* out;
-    S* out2 = nullptr;
-    if (training) {
-      ro = reserve_offsets(d, l);
-      out = reserve + ro.out;
-      if (last) out2 = y;
-    } else {
-      out = last ? y : mid + (l % 2) * TN * DH;
-    }
+    const LayerOutput<S> lo = layer_output(d, l, reserve, y, mid, TN * DH);
+    S* out = lo.out;
+    S* out2 = lo.out2;
+    const ReserveOffsets& ro = lo.ro;
 
     project_inputs(d, w, l, in, TN, gi_all, team, pack_ih);  // gi = X W_ih^T for every step
 
@@ -162,14 +153,7 @@ Status forward_impl(const ForwardArgs& args) {
     };
     if (N > 0) team.run_phases(T, n_chunks, task);
 
-    if (!last) {
-      if (p > 0.0) {
-        apply_dropout<S>(args.cfg.dtype, p, out, reserve + ro.mask, reserve + ro.drop, TN * DH);
-        in = reserve + ro.drop;
-      } else {
-        in = out;
-      }
-    }
+    if (l < L - 1) in = next_layer_input(args.cfg.dtype, p, lo, reserve, TN * DH);
   }
   return Status::Ok();
 }

@@ -171,6 +171,23 @@ template <typename S>
 void project_inputs(const Dims& d, const S* w, int64_t layer, const S* in, int64_t rows, S* gi_all,
                     TeamLease& team, S* pack_ws);
 
+// Where layer l's output goes (rnn_layer_common.cc): in training the
+// reserve's out region (backward reads it; the last layer is also copied to
+// y as it is produced, out2), in inference y for the last layer, else one of
+// two scratch buffers of `mid_numel` used alternately (mid).
+template <typename S>
+struct LayerOutput {
+  S* out;
+  S* out2;            // null but for the last layer in training
+  ReserveOffsets ro;  // training only
+};
+template <typename S>
+LayerOutput<S> layer_output(const Dims& d, int64_t layer, S* reserve, S* y, S* mid, int64_t mid_numel);
+// What the layer after it reads: its output, or in training with dropout p > 0
+// that output through a freshly drawn mask (both kept in the reserve); n elements.
+template <typename S>
+const S* next_layer_input(DType dtype, double p, const LayerOutput<S>& lo, S* reserve, int64_t n);
+
 // ---- Per-step recurrent products ------------------------------------------------
 
 // Widest kernels this CPU runs (isa.h).
@@ -221,7 +238,6 @@ int make_chunks(int64_t D, int64_t H, int threads, Chunk* out);
 
 int team_max_threads();             // min(BLAS threads (CUDNN_RNN_NUM_THREADS), cores, 8)
 int wanted_threads(const Dims& d);  // 1 when a step is too small to share
-void set_team_min_work_for_testing(int64_t step_macs);
 
 // Borrows the team for one call (never blocks: size() is 1 when it is busy).
 class TeamLease {

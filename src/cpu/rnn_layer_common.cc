@@ -85,10 +85,33 @@ void project_inputs(const Dims& d, const S* w, int64_t layer, const S* in, int64
   team.run_phases(1, static_cast<int>(d.D) * groups, task);
 }
 
+template <typename S>
+LayerOutput<S> layer_output(const Dims& d, int64_t layer, S* reserve, S* y, S* mid, int64_t mid_numel) {
+  const bool last = layer == d.L - 1;
+  if (reserve) {
+    const ReserveOffsets ro = reserve_offsets(d, layer);
+    return {reserve + ro.out, last ? y : nullptr, ro};
+  }
+  return {last ? y : mid + (layer % 2) * mid_numel, nullptr, ReserveOffsets{}};
+}
+
+template <typename S>
+const S* next_layer_input(DType dtype, double p, const LayerOutput<S>& lo, S* reserve, int64_t n) {
+  if (p <= 0.0) return lo.out;
+  apply_dropout<S>(dtype, p, lo.out, reserve + lo.ro.mask, reserve + lo.ro.drop, n);
+  return reserve + lo.ro.drop;
+}
+
 template void write_reserve_header<float>(float*, double);
 template void write_reserve_header<double>(double*, double);
 template Status read_reserve_header<float>(const float*, bool*);
 template Status read_reserve_header<double>(const double*, bool*);
+template LayerOutput<float> layer_output<float>(const Dims&, int64_t, float*, float*, float*, int64_t);
+template LayerOutput<double> layer_output<double>(const Dims&, int64_t, double*, double*, double*,
+                                                  int64_t);
+template const float* next_layer_input<float>(DType, double, const LayerOutput<float>&, float*, int64_t);
+template const double* next_layer_input<double>(DType, double, const LayerOutput<double>&, double*,
+                                                int64_t);
 template int64_t projection_pack_numel<float>(const Dims&, const TeamLease&);
 template int64_t projection_pack_numel<double>(const Dims&, const TeamLease&);
 template void project_inputs<float>(const Dims&, const float*, int64_t, const float*, int64_t,

@@ -141,7 +141,8 @@ struct Team {
   }
 };
 
-int64_t g_team_min_work = int64_t(1) << 17;
+// Below ~1 us of arithmetic per step, handing chunks around costs more than it saves.
+constexpr int64_t kTeamMinStepMacs = int64_t(1) << 17;
 
 Team* create_team() {
   // Never destroyed: at exit the helpers are blocked inside it.
@@ -175,12 +176,9 @@ int team_max_threads() {
   return n;
 }
 
-void set_team_min_work_for_testing(int64_t macs) { g_team_min_work = macs; }
-
 int wanted_threads(const Dims& d) {
-  // Below ~1 us of arithmetic per step, handing chunks around costs more than it saves.
   const int64_t step_macs = d.N * d.G * d.H * d.H * d.D;
-  return step_macs >= g_team_min_work ? team_max_threads() : 1;
+  return step_macs >= kTeamMinStepMacs ? team_max_threads() : 1;
 }
 
 int make_chunks(int64_t D, int64_t H, int threads, Chunk* out) {
