@@ -245,11 +245,7 @@ Status backward_impl(const BackwardArgs& args) {
     }
 
     if (l > 0) {
-      // Through the dropout between layer l-1 and l.
-      if (dropped) {
-        const S* mask = reserve + reserve_offsets(d, l - 1).mask;
-        for (int64_t i = 0; i < TN * DH; ++i) din[i] *= mask[i];
-      }
+      if (dropped) dropout_backward(d, l - 1, reserve, din, TN * DH);  // between layers l-1 and l
       dy = din;
     }
   }

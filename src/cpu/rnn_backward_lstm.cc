@@ -319,10 +319,7 @@ Status lstm_backward_impl(const BackwardArgs& args) {
     }
 
     if (l > 0) {
-      if (dropped) {
-        const S* mask = reserve + reserve_offsets(d, l - 1).mask;
-        for (int64_t i = 0; i < TN * DR; ++i) din[i] *= mask[i];
-      }
+      if (dropped) dropout_backward(d, l - 1, reserve, din, TN * DR);  // between layers l-1 and l
       dy = din;
     }
   }

@@ -187,6 +187,10 @@ LayerOutput<S> layer_output(const Dims& d, int64_t layer, S* reserve, S* y, S* m
 // that output through a freshly drawn mask (both kept in the reserve); n elements.
 template <typename S>
 const S* next_layer_input(DType dtype, double p, const LayerOutput<S>& lo, S* reserve, int64_t n);
+// Backward through that dropout: grad (n elements of layer `layer`'s output)
+// times the mask the forward drew.
+template <typename S>
+void dropout_backward(const Dims& d, int64_t layer, const S* reserve, S* grad, int64_t n);
 
 // ---- Per-step recurrent products ------------------------------------------------
 

@@ -102,6 +102,12 @@ const S* next_layer_input(DType dtype, double p, const LayerOutput<S>& lo, S* re
   return reserve + lo.ro.drop;
 }
 
+template <typename S>
+void dropout_backward(const Dims& d, int64_t layer, const S* reserve, S* grad, int64_t n) {
+  const S* mask = reserve + reserve_offsets(d, layer).mask;
+  for (int64_t i = 0; i < n; ++i) grad[i] *= mask[i];
+}
+
 template void write_reserve_header<float>(float*, double);
 template void write_reserve_header<double>(double*, double);
 template Status read_reserve_header<float>(const float*, bool*);
@@ -112,6 +118,8 @@ template LayerOutput<double> layer_output<double>(const Dims&, int64_t, double*,
 template const float* next_layer_input<float>(DType, double, const LayerOutput<float>&, float*, int64_t);
 template const double* next_layer_input<double>(DType, double, const LayerOutput<double>&, double*,
                                                 int64_t);
+template void dropout_backward<float>(const Dims&, int64_t, const float*, float*, int64_t);
+template void dropout_backward<double>(const Dims&, int64_t, const double*, double*, int64_t);
 template int64_t projection_pack_numel<float>(const Dims&, const TeamLease&);
 template int64_t projection_pack_numel<double>(const Dims&, const TeamLease&);
 template void project_inputs<float>(const Dims&, const float*, int64_t, const float*, int64_t,
