@@ -28,8 +28,7 @@ Status backward_impl(const BackwardArgs& args) {
   // dG row width: GRU [da_r | da_z | dhn | da_n], RNN the pre-activation.
   const int64_t W = gru ? 4 * H : H;
   const int64_t blocks = gru ? 4 : 1;
-  const bool packed = N > 4;  // as in the forward
-  const int64_t nr = packed_nr<S>();
+  const bool packed = packs_w_hh(N);
 
   const S* x = static_cast<const S*>(args.x);
   const S* hx = static_cast<const S*>(args.hx);
@@ -63,7 +62,7 @@ Status backward_impl(const BackwardArgs& args) {
   int64_t ldp[kMaxChunks];
   for (int c = 0; c < n_chunks; ++c) {
     const int64_t cols = chunks[c].units;
-    ldp[c] = (cols + nr - 1) / nr * nr;
+    ldp[c] = packed_width<S>(cols);
     o_prod[c] = plan.add<S>(N * ldp[c]);
     o_pack[c] = plan.add<S>(packed ? packed_numel<S>(GH, cols) : 0);
   }

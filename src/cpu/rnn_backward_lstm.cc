@@ -29,9 +29,7 @@ Status lstm_backward_impl(const BackwardArgs& args) {
   const int64_t GH = G * H, TN = st.total(), DR = D * R;
   const bool proj = P > 0;
   const int64_t sw = save_width(d);
-  const bool packed = N > 4;  // as in the forward
-  const int64_t nr = packed_nr<S>();
-  auto round_nr = [nr](int64_t n) { return (n + nr - 1) / nr * nr; };
+  const bool packed = packs_w_hh(N);
 
   const S* x = static_cast<const S*>(args.x);
   const S* hx = static_cast<const S*>(args.hx);
@@ -76,7 +74,7 @@ Status lstm_backward_impl(const BackwardArgs& args) {
   int64_t ldp[kMaxChunks];
   for (int c = 0; c < n_chunks; ++c) {
     const int64_t cols = chunks[c].units;  // the projection slice has no more
-    ldp[c] = round_nr(cols);
+    ldp[c] = packed_width<S>(cols);
     o_prod[c] = plan.add<S>(N * ldp[c]);
     o_pack[c] = plan.add<S>(packed ? packed_numel<S>(GH, cols) : 0);
     o_pack_hr[c] = plan.add<S>(packed && proj ? packed_numel<S>(P, cols) : 0);
@@ -229,7 +227,7 @@ Status lstm_backward_impl(const BackwardArgs& args) {
       if (qc == 0) return;
       const S* w_hh = w + wo.w_hh + q0;
       S* pk = scratch.ptr<S>(o_pack[c]);
-      const int64_t lq = round_nr(qc);
+      const int64_t lq = packed_width<S>(qc);
       if (s == 0 && packed) pack_nn<S>(GH, qc, w_hh, R, pk);
       if (s > 0) {
         const int64_t tp = dir == 0 ? T - s : s - 1;

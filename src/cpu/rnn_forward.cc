@@ -36,10 +36,7 @@ Status forward_impl(const ForwardArgs& args) {
   const bool relu = d.mode == Mode::RnnRelu;
   const bool training = args.reserve != nullptr;
   const double p = (training && L > 1) ? args.dropout : 0.0;
-  // Up to four rows the step product reads W_hh in place; beyond, W_hh is
-  // packed once per layer and the register-blocked kernel runs every step.
-  const bool packed = N > 4;
-  const int64_t nr = packed_nr<S>();
+  const bool packed = packs_w_hh(N);
 
   const S* x = static_cast<const S*>(args.x);
   const S* hx = static_cast<const S*>(args.hx);
@@ -67,7 +64,7 @@ Status forward_impl(const ForwardArgs& args) {
   int64_t ldp[kMaxChunks];
   for (int c = 0; c < n_chunks; ++c) {
     const int64_t cols = G * chunks[c].units;
-    ldp[c] = (cols + nr - 1) / nr * nr;
+    ldp[c] = packed_width<S>(cols);
     o_prod[c] = plan.add<S>(N * ldp[c]);
     o_pack[c] = plan.add<S>(packed ? packed_numel<S>(H, cols) : 0);
   }

@@ -29,10 +29,7 @@ Status lstm_forward_impl(const ForwardArgs& args) {
   const bool training = args.reserve != nullptr;
   const double p = (training && L > 1) ? args.dropout : 0.0;
   const int64_t sw = save_width(d);
-  // As in rnn_forward.cc: tiny batches read W_hh in place, larger ones pack it.
-  const bool packed = N > 4;
-  const int64_t nr = packed_nr<S>();
-  auto round_nr = [nr](int64_t n) { return (n + nr - 1) / nr * nr; };
+  const bool packed = packs_w_hh(N);
 
   const S* x = static_cast<const S*>(args.x);
   const S* hx = static_cast<const S*>(args.hx);
@@ -72,7 +69,7 @@ Status lstm_forward_impl(const ForwardArgs& args) {
   int64_t ldp[kMaxChunks];
   for (int c = 0; c < n_chunks; ++c) {
     const int64_t cols = G * chunks[c].units;
-    ldp[c] = round_nr(cols);  // also holds the projection slice (fewer columns)
+    ldp[c] = packed_width<S>(cols);  // also holds the projection slice (fewer columns)
     o_prod[c] = plan.add<S>(N * ldp[c]);
     o_pack[c] = plan.add<S>(packed ? packed_numel<S>(R, cols) : 0);
     o_pack_hr[c] = plan.add<S>(packed && proj ? packed_numel<S>(H, pj1[c] - pj0[c]) : 0);
@@ -123,7 +120,7 @@ Status lstm_forward_impl(const ForwardArgs& args) {
         if (s == 0 && packed) pack_nt<S>(H, 1, qc, w_hr, H, 0, pk);
         const S* hf = training ? save_t + 6 * H : hfull + dir * N * H;
         const int64_t ldhf = training ? sw : H;
-        const int64_t lq = round_nr(qc);
+        const int64_t lq = packed_width<S>(qc);
         if (packed) gemm_packed<S>(n, H, hf, ldhf, pk, lq, prod, lq);
         else gemm_nt_small<S>(n, qc, H, hf, ldhf, w_hr, H, prod, lq);
         S* o = out + row_t * DR + dir * R + q0;

@@ -215,6 +215,11 @@ template <typename S>
 int64_t packed_nr();
 template <typename S>
 int64_t packed_numel(int64_t k, int64_t n);  // elements of a packed k x n matrix
+template <typename S>
+int64_t packed_width(int64_t n);  // n rounded up to whole panels
+// Up to four rows a step's product reads W_hh in place (rnn_kernels_small.cc);
+// beyond, every driver packs it once per layer for the packed kernel.
+inline bool packs_w_hh(int64_t rows) { return rows > 4; }
 // Columns are rows of W (forward, B = W_rows^T): `blocks` blocks of `cols`
 // consecutive rows, block b starting at row b * block_rows of w; k = row length.
 template <typename S>

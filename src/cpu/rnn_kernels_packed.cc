@@ -274,9 +274,14 @@ int64_t packed_nr() {
 }
 
 template <typename S>
-int64_t packed_numel(int64_t k, int64_t n) {
+int64_t packed_width(int64_t n) {
   const int64_t nr = packed_nr<S>();
-  return k * ((n + nr - 1) / nr * nr);
+  return (n + nr - 1) / nr * nr;
+}
+
+template <typename S>
+int64_t packed_numel(int64_t k, int64_t n) {
+  return k * packed_width<S>(n);
 }
 
 template <typename S>
@@ -322,6 +327,7 @@ void gemm_packed(int64_t m, int64_t k, const S* a, int64_t lda, const S* bp, int
 #define CUDNN_RNN_KERNELS(S)                                                                    \
   template int64_t packed_nr<S>();                                                              \
   template int64_t packed_numel<S>(int64_t, int64_t);                                           \
+  template int64_t packed_width<S>(int64_t);                                                    \
   template void pack_nt<S>(int64_t, int64_t, int64_t, const S*, int64_t, int64_t, S*);          \
   template void pack_nn<S>(int64_t, int64_t, const S*, int64_t, S*);                            \
   template void gemm_packed<S>(int64_t, int64_t, const S*, int64_t, const S*, int64_t, S*,      \
