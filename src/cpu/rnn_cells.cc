@@ -228,7 +228,6 @@ CUDNN_RNN_ISA_COPIES(rnn_backward, rnn_backward_body, RNN_BWD_PARAMS, RNN_BWD_AR
 
 }  // namespace
 
-
 template <typename S>
 void gru_step_forward GRU_FWD_PARAMS { CUDNN_RNN_ISA_CALL(gru_forward, GRU_FWD_ARGS); }
 template <typename S>
